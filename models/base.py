@@ -1,0 +1,158 @@
+"""Choosing the base encoder: CAMeLBERT by default, an embedded small Arabic BERT offline.
+
+* ``base_model=None`` (the default) means CAMeLBERT-MSA from the hub or its local cache;
+  if it cannot be had (no network, as on every machine of this project), the project
+  builds its own small Arabic BERT and says so loudly.
+* ``base_model="embedded"`` builds the small BERT directly.
+* Any other value is a hub id or a local directory that must load; failing to load it
+  is an error, never a silent fallback.
+
+The embedded base is a WordPiece tokenizer trained with ``tokenizers`` on the
+project's own text plus a randomly initialised (seeded) small ``BertConfig``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import BertConfig, BertModel, BertTokenizerFast, PreTrainedTokenizerFast
+
+from .text import normalize_ar
+
+logger = logging.getLogger(__name__)
+
+CAMELBERT_MSA = "CAMeL-Lab/bert-base-arabic-camelbert-msa"
+EMBEDDED = "embedded"
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+class BaseModelError(RuntimeError):
+    """An explicitly requested base model could not be loaded."""
+
+
+@dataclass
+class EmbeddedBaseConfig:
+    """Shape of the embedded small Arabic BERT (CAMeLBERT is bert-base: 768/12/12)."""
+
+    vocab_size: int = 8000
+    hidden_size: int = 256
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4
+    intermediate_size: int = 1024
+    max_position_embeddings: int = 512
+    min_frequency: int = 2
+
+
+@dataclass
+class ResolvedBase:
+    """A tokenizer and an encoder, with a record of where they came from."""
+
+    tokenizer: PreTrainedTokenizerFast
+    encoder_config: BertConfig
+    encoder: BertModel | None  # pre-trained weights, or None for a fresh (random) encoder
+    record: dict = field(default_factory=dict)  # name, kind (hub|local|embedded), reason
+
+
+def build_embedded_tokenizer(texts: Iterable[str], config: EmbeddedBaseConfig) -> BertTokenizerFast:
+    """Train a WordPiece tokenizer on (normalised) project text. Deterministic for the same text."""
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
+    tokenizer.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=True
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=config.vocab_size,
+        min_frequency=config.min_frequency,
+        special_tokens=SPECIAL_TOKENS,
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator((normalize_ar(t) for t in texts), trainer=trainer)
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
+    tokenizer.decoder = decoders.WordPiece(prefix="##")
+    return BertTokenizerFast(tokenizer_object=tokenizer, do_lower_case=True, tokenize_chinese_chars=True)
+
+
+def build_embedded_base(texts: Iterable[str], config: EmbeddedBaseConfig | None = None, reason: str = "") -> ResolvedBase:
+    config = config or EmbeddedBaseConfig()
+    tokenizer = build_embedded_tokenizer(texts, config)
+    encoder_config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=config.hidden_size,
+        num_hidden_layers=config.num_hidden_layers,
+        num_attention_heads=config.num_attention_heads,
+        intermediate_size=config.intermediate_size,
+        max_position_embeddings=config.max_position_embeddings,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    record = {"name": EMBEDDED, "kind": "embedded", "reason": reason, "shape": asdict(config)}
+    return ResolvedBase(tokenizer, encoder_config, None, record)
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return False
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _load_pretrained(name: str) -> ResolvedBase:
+    """Load a BERT tokenizer and encoder from a local directory, the hub cache or the hub."""
+    local = Path(name).expanduser()
+    if local.is_dir():
+        kind, source, local_only = "local", str(local.resolve()), True
+    else:
+        kind, source, local_only = "hub", name, False
+    try:
+        tokenizer = BertTokenizerFast.from_pretrained(source, local_files_only=True)
+        encoder = BertModel.from_pretrained(source, add_pooling_layer=False, local_files_only=True)
+    except OSError:
+        if local_only or not _hub_reachable():
+            raise
+        tokenizer = BertTokenizerFast.from_pretrained(source)
+        encoder = BertModel.from_pretrained(source, add_pooling_layer=False)
+    return ResolvedBase(tokenizer, encoder.config, encoder, {"name": name, "kind": kind, "reason": ""})
+
+
+def resolve_base(base_model: str | None, corpus_texts: Iterable[str], embedded: EmbeddedBaseConfig | None = None) -> ResolvedBase:
+    """Resolve the base encoder as described in the module docstring."""
+    if base_model == EMBEDDED:
+        logger.warning("Base model: the embedded small Arabic BERT (asked for with --base-model embedded).")
+        return build_embedded_base(corpus_texts, embedded, reason="requested")
+    if base_model:
+        try:
+            resolved = _load_pretrained(base_model)
+        except (OSError, ValueError) as err:
+            raise BaseModelError(
+                f"cannot load base model {base_model!r}: {err}. Give a local directory with a BERT checkpoint, "
+                f"a reachable hub id, or --base-model {EMBEDDED}."
+            ) from err
+        logger.info("Base model: %s (%s)", base_model, resolved.record["kind"])
+        return resolved
+    try:
+        resolved = _load_pretrained(CAMELBERT_MSA)
+        logger.info("Base model: %s (%s)", CAMELBERT_MSA, resolved.record["kind"])
+        return resolved
+    except (OSError, ValueError) as err:
+        reason = f"{CAMELBERT_MSA} could not be loaded ({type(err).__name__}: no network and not in the local cache)"
+    banner = "=" * 78
+    logger.warning(
+        "\n%s\nFALLBACK BASE MODEL: %s.\nTraining on the EMBEDDED small Arabic BERT built from data/ instead "
+        "(random-initialised encoder, tokenizer trained here).\nQuality is far below CAMeLBERT; pass --base-model "
+        "with a local CAMeLBERT directory for the real thing.\n%s",
+        banner,
+        reason,
+        banner,
+    )
+    return build_embedded_base(corpus_texts, embedded, reason=reason)

@@ -1,0 +1,145 @@
+"""From paragraphs to model inputs, and from token predictions back to character spans.
+
+Used alike by training (with gold labels) and by the predictor (without).
+Text is normalised before tokenisation (see :mod:`models.text`); every word piece
+keeps the span of original paragraph characters it came from.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from transformers import PreTrainedTokenizerFast
+
+from .labels import BIO2ID, BIO_TAGS, IGNORE_INDEX
+from .registry import ActorRegistry
+from .text import normalize_with_offsets
+
+_DIGIT_RE = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+
+Span = tuple[int, int]
+TypedSpan = tuple[int, int, str]
+
+
+@dataclass
+class EncodedDocument:
+    """Word-piece chunks of every paragraph of one document."""
+
+    input_ids: list[list[int]] = field(default_factory=list)
+    chunk_paragraph: list[int] = field(default_factory=list)  # paragraph index of each chunk
+    token_spans: list[list[Span | None]] = field(default_factory=list)  # original chars per piece; None = special
+    gazetteer_ids: list[list[int]] = field(default_factory=list)
+    paragraph_features: list[list[float]] = field(default_factory=list)
+
+    @property
+    def num_tokens(self) -> int:
+        return sum(len(ids) for ids in self.input_ids)
+
+
+def paragraph_features(text: str, index: int, count: int) -> list[float]:
+    """Length, relative position, digit share and Latin share of a paragraph."""
+    length = max(len(text), 1)
+    return [
+        math.log1p(len(text)) / 6.0,
+        index / max(count - 1, 1),
+        len(_DIGIT_RE.findall(text)) / length,
+        len(_LATIN_RE.findall(text)) / length,
+    ]
+
+
+def spans_to_tags(token_spans: Sequence[Span | None], spans: Sequence[TypedSpan]) -> list[int]:
+    """BIO tag ids for word pieces: every piece overlapping a span is tagged, the first one B."""
+    tags = [BIO2ID["O"]] * len(token_spans)
+    for start, end, entity_type in spans:
+        first = True
+        for i, token in enumerate(token_spans):
+            if token is None or token[1] <= start or token[0] >= end:
+                continue
+            tags[i] = BIO2ID[("B-" if first else "I-") + entity_type]
+            first = False
+    return tags
+
+
+def encode_document(
+    texts: Sequence[str],
+    tokenizer: PreTrainedTokenizerFast,
+    registry: ActorRegistry | None,
+    max_tokens: int,
+    stride: int,
+) -> EncodedDocument:
+    """Tokenise every paragraph (in overlapping chunks when long) and add registry matches."""
+    doc = EncodedDocument()
+    normalized = [normalize_with_offsets(t) for t in texts]
+    encoding = tokenizer(
+        [n for n, _ in normalized],
+        truncation=True,
+        max_length=max_tokens,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        add_special_tokens=True,
+    )
+    matches = [
+        [(m.start, m.end, m.actor.type) for m in registry.find(t)] if registry is not None else [] for t in texts
+    ]
+    for chunk, paragraph in enumerate(encoding["overflow_to_sample_mapping"]):
+        origin = normalized[paragraph][1]
+        spans: list[Span | None] = [
+            None if start == end else (origin[start], origin[end - 1] + 1)
+            for start, end in encoding["offset_mapping"][chunk]
+        ]
+        doc.input_ids.append(encoding["input_ids"][chunk])
+        doc.chunk_paragraph.append(paragraph)
+        doc.token_spans.append(spans)
+        doc.gazetteer_ids.append(spans_to_tags(spans, matches[paragraph]))
+    doc.paragraph_features = [paragraph_features(t, i, len(texts)) for i, t in enumerate(texts)]
+    return doc
+
+
+def tag_labels(doc: EncodedDocument, actors: Sequence[Sequence[TypedSpan] | None]) -> list[list[int]]:
+    """Gold BIO labels per chunk; -100 for special pieces and for paragraphs without actor gold."""
+    labels: list[list[int]] = []
+    for paragraph, spans in zip(doc.chunk_paragraph, doc.token_spans, strict=True):
+        gold = actors[paragraph]
+        if gold is None:
+            labels.append([IGNORE_INDEX] * len(spans))
+            continue
+        tags = spans_to_tags(spans, gold)
+        labels.append([IGNORE_INDEX if s is None else t for s, t in zip(spans, tags, strict=True)])
+    return labels
+
+
+def decode_tags(token_spans: Sequence[Span | None], tag_ids: Sequence[int], scores: Sequence[float]) -> list[tuple[int, int, str, float]]:
+    """Turn per-piece BIO predictions into (start, end, type, mean score) spans.
+
+    An I- tag that does not continue a span of its type starts one (a lenient decode).
+    Pieces of the same word are joined into the span of the word's first piece.
+    """
+    spans: list[tuple[int, int, str, float]] = []
+    current: list = []  # [start, end, type, [scores]]
+    for span, tag_id, score in zip(token_spans, tag_ids, scores, strict=True):
+        if span is None:
+            continue
+        tag = BIO_TAGS[tag_id]
+        if tag == "O":
+            if current:
+                spans.append((current[0], current[1], current[2], sum(current[3]) / len(current[3])))
+                current = []
+            continue
+        prefix, entity_type = tag.split("-", 1)
+        # I- continues a span of its type; so does any piece glued to it (the same word)
+        if current and entity_type == current[2] and (prefix == "I" or span[0] == current[1]):
+            current[1] = max(current[1], span[1])
+            current[3].append(score)
+            continue
+        if current:
+            spans.append((current[0], current[1], current[2], sum(current[3]) / len(current[3])))
+        current = [span[0], span[1], entity_type, [score]]
+    if current:
+        spans.append((current[0], current[1], current[2], sum(current[3]) / len(current[3])))
+    return spans
+

@@ -1,0 +1,104 @@
+"""Linking a tagged span to a registry id.
+
+The linker learns, from the training annotations, which id each surface form
+meant (``موسكو`` → RUS as a government, MOSCOW as a place), keyed also on the
+word before the span ("في موسكو" is the city). Surfaces never seen in training
+fall back to the registry's names. It also trims a glued clitic off a predicted
+span when the rest is a known name ("لحماس" → "حماس"), as SPEC.md asks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .labels import BODY_KINDS
+from .registry import ActorRegistry, key_of
+
+_PREV_WORD_RE = re.compile(r"([\w\u0600-\u06ff]+)[^\w\u0600-\u06ff]*$")
+_CLITICS = ("و", "ب", "ل", "ف", "ك")
+
+
+def _previous_word(text: str, start: int) -> str:
+    match = _PREV_WORD_RE.search(text[:start])
+    return key_of(match.group(1)) if match else ""
+
+
+@dataclass
+class ActorLinker:
+    registry: ActorRegistry
+    surface_counts: dict[str, Counter] = field(default_factory=dict)
+    context_counts: dict[str, Counter] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ learning
+    def fit(self, documents: Iterable[dict]) -> ActorLinker:
+        """Count surface → id (and previous word + surface → id) over gold body paragraphs."""
+        surface: dict[str, Counter] = defaultdict(Counter)
+        context: dict[str, Counter] = defaultdict(Counter)
+        for document in documents:
+            for paragraph in document["paragraphs"]:
+                if paragraph["kind"] not in BODY_KINDS:
+                    continue
+                for mention in paragraph.get("actors") or []:
+                    if mention.get("actor") is None:
+                        continue
+                    text = paragraph["text"]
+                    key = key_of(text[mention["start"] : mention["end"]])
+                    surface[key][mention["actor"]] += 1
+                    context[_previous_word(text, mention["start"]) + "|" + key][mention["actor"]] += 1
+        self.surface_counts = dict(surface)
+        self.context_counts = dict(context)
+        return self
+
+    def known(self, surface: str) -> bool:
+        return key_of(surface) in self.surface_counts or self.registry.has_name(surface)
+
+    # ------------------------------------------------------------------ linking
+    def trim(self, text: str, start: int, end: int) -> int:
+        """New start of a span whose first word carries a clitic that is not part of the name."""
+        span = text[start:end]
+        if self.known(span):
+            return start
+        for clitic in _CLITICS:
+            if span.startswith(clitic) and len(span) > len(clitic) + 2:
+                rest = span[len(clitic) :]
+                if self.known(rest):
+                    return start + len(clitic)
+                if clitic == "ل" and rest.startswith("ل") and self.known("ا" + rest):  # للأمم → لأمم
+                    return start + 1
+        return start
+
+    def link(self, text: str, start: int, end: int) -> str | None:
+        """The registry id meant by ``text[start:end]``, or None."""
+        key = key_of(text[start:end])
+        in_context = self.context_counts.get(_previous_word(text, start) + "|" + key)
+        if in_context:
+            return in_context.most_common(1)[0][0]
+        seen = self.surface_counts.get(key)
+        if seen:
+            return seen.most_common(1)[0][0]
+        candidates = self.registry.candidates(text[start:end])
+        return candidates[0] if candidates else None
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict:
+        return {
+            "surface_counts": {k: dict(v) for k, v in sorted(self.surface_counts.items())},
+            "context_counts": {k: dict(v) for k, v in sorted(self.context_counts.items())},
+        }
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path, registry: ActorRegistry) -> ActorLinker:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(
+            registry,
+            {k: Counter(v) for k, v in data["surface_counts"].items()},
+            {k: Counter(v) for k, v in data["context_counts"].items()},
+        )

@@ -1,0 +1,206 @@
+"""One network, three heads on a shared BERT encoder.
+
+* every paragraph (split into chunks of at most ``max_tokens`` word pieces) goes
+  through the encoder; its vector is the mean of its chunks' [CLS] states;
+* a bidirectional GRU runs over the paragraph vectors of each document, so the
+  kind of a paragraph depends on the paragraphs around it (after "إقرأ أيضاً"
+  everything of the pasted article is ``related``). A recurrent state is the
+  natural carrier of "we are inside another article" over an unbounded number of
+  paragraphs, and it is cheap on a CPU;
+* heads: paragraph kind (from [vector; context]), paragraph stance (same input),
+  and BIO actor tags on every word piece (from token states plus the context of
+  its paragraph).
+
+Registry matches enter the encoder as a learned embedding added to the word
+embeddings (a gazetteer feature); it is zero-initialised, so a pre-trained encoder
+starts exactly as it was pre-trained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from transformers import BertConfig, BertModel, PretrainedConfig, PreTrainedModel
+from transformers.utils import ModelOutput
+
+from .labels import BIO_TAGS, IGNORE_INDEX, KINDS, STANCES
+
+PARAGRAPH_FEATURES = 4  # see features.paragraph_features
+
+
+class NewsPageConfig(PretrainedConfig):
+    model_type = "arabic_news_page"
+
+    def __init__(
+        self,
+        encoder: dict | None = None,
+        context_hidden: int = 128,
+        context_layers: int = 1,
+        dropout: float = 0.1,
+        kinds: list[str] | None = None,
+        stances: list[str] | None = None,
+        bio_tags: list[str] | None = None,
+        use_gazetteer: bool = True,
+        max_tokens: int = 128,
+        stride: int = 32,
+        base_model: dict | None = None,
+        loss_weights: dict | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.encoder = encoder or BertConfig().to_dict()
+        self.context_hidden = context_hidden
+        self.context_layers = context_layers
+        self.dropout = dropout
+        self.kinds = list(kinds or KINDS)
+        self.stances = list(stances or STANCES)
+        self.bio_tags = list(bio_tags or BIO_TAGS)
+        self.use_gazetteer = use_gazetteer
+        self.max_tokens = max_tokens
+        self.stride = stride
+        self.base_model = base_model or {}
+        self.loss_weights = loss_weights or {"kind": 1.0, "stance": 0.5, "tags": 1.0}
+
+
+@dataclass
+class NewsPageOutput(ModelOutput):
+    loss: torch.Tensor | None = None
+    kind_logits: torch.Tensor | None = None  # [paragraphs, kinds]
+    stance_logits: torch.Tensor | None = None  # [paragraphs, stances]
+    tag_logits: torch.Tensor | None = None  # [chunks, length, tags]
+    losses: dict | None = None
+
+
+class NewsPageModel(PreTrainedModel):
+    config_class = NewsPageConfig
+    base_model_prefix = "news_page"
+    main_input_name = "input_ids"
+    _supports_sdpa = True
+
+    def __init__(self, config: NewsPageConfig) -> None:
+        super().__init__(config)
+        encoder_config = BertConfig(**{k: v for k, v in config.encoder.items() if k not in ("architectures",)})
+        encoder_config._attn_implementation = "sdpa"
+        self.encoder = BertModel(encoder_config, add_pooling_layer=False)
+        hidden = encoder_config.hidden_size
+        self.gazetteer = nn.Embedding(len(config.bio_tags), hidden) if config.use_gazetteer else None
+        self.dropout = nn.Dropout(config.dropout)
+        self.context = nn.GRU(
+            hidden + PARAGRAPH_FEATURES,
+            config.context_hidden,
+            num_layers=config.context_layers,
+            batch_first=True,
+            bidirectional=True,
+        )
+        paragraph_dim = hidden + PARAGRAPH_FEATURES + 2 * config.context_hidden
+        self.kind_head = nn.Sequential(nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.kinds)))
+        self.stance_head = nn.Sequential(nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.stances)))
+        self.tag_head = nn.Linear(hidden + 2 * config.context_hidden, len(config.bio_tags))
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        # The encoder initialises itself (BERT's scheme) and heads keep PyTorch's defaults;
+        # only the gazetteer embedding starts at zero, leaving a pre-trained encoder unchanged.
+        if getattr(self, "gazetteer", None) is not None and module is self.gazetteer:
+            nn.init.zeros_(module.weight)
+
+    def load_encoder(self, encoder: BertModel) -> None:
+        """Copy pre-trained encoder weights (e.g. CAMeLBERT) into this model."""
+        missing, unexpected = self.encoder.load_state_dict(encoder.state_dict(), strict=False)
+        if unexpected or [m for m in missing if "pooler" not in m]:
+            raise ValueError(f"encoder weights do not fit: missing={missing} unexpected={unexpected}")
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, gazetteer_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Word-piece states of every chunk: [chunks, length, hidden]."""
+        embeddings = self.encoder.embeddings.word_embeddings(input_ids)
+        if self.gazetteer is not None and gazetteer_ids is not None:
+            embeddings = embeddings + self.gazetteer(gazetteer_ids)
+        return self.encoder(inputs_embeds=embeddings, attention_mask=attention_mask).last_hidden_state
+
+    def encode_bucketed(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, gazetteer_ids: torch.Tensor | None = None, buckets: int = 4
+    ) -> torch.Tensor:
+        """:meth:`encode` over length-sorted groups, each trimmed to its own longest chunk.
+
+        Pages mix one-word chrome lines with long paragraphs; padding them all to the
+        longest wastes most of the compute. The result is padded back to [chunks, length].
+        """
+        lengths = attention_mask.sum(-1)
+        order = torch.argsort(lengths)
+        states = None
+        for group in torch.tensor_split(order, min(buckets, len(order))):
+            width = int(lengths[group].max().item())
+            gaz = gazetteer_ids[group, :width] if gazetteer_ids is not None else None
+            out = self.encode(input_ids[group, :width], attention_mask[group, :width], gaz)
+            if states is None:
+                states = out.new_zeros(input_ids.shape[0], input_ids.shape[1], out.shape[-1])
+            states[group, :width] = out
+        assert states is not None
+        return states
+
+    def contextualize(
+        self,
+        cls_states: torch.Tensor,
+        chunk_paragraph: torch.Tensor,
+        paragraph_document: torch.Tensor,
+        paragraph_position: torch.Tensor,
+        paragraph_features: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Kind and stance logits per paragraph, and each paragraph's document context."""
+        n_paragraphs, hidden = paragraph_document.shape[0], cls_states.shape[-1]
+        # paragraph vector: mean of its chunks' [CLS] states, plus surface features
+        sums = cls_states.new_zeros(n_paragraphs, hidden).index_add_(0, chunk_paragraph, cls_states)
+        ones = torch.ones_like(chunk_paragraph, dtype=cls_states.dtype)
+        counts = cls_states.new_zeros(n_paragraphs).index_add_(0, chunk_paragraph, ones)
+        vectors = torch.cat([sums / counts.clamp(min=1).unsqueeze(-1), paragraph_features.to(cls_states.dtype)], dim=-1)
+        vectors = self.dropout(vectors)
+        # document context: scatter to [documents, paragraphs, dim], run the GRU, gather back
+        n_documents = int(paragraph_document.max().item()) + 1
+        lengths = torch.bincount(paragraph_document, minlength=n_documents)
+        padded = vectors.new_zeros(n_documents, int(lengths.max().item()), vectors.shape[-1])
+        padded[paragraph_document, paragraph_position] = vectors
+        packed = pack_padded_sequence(padded, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        context, _ = pad_packed_sequence(self.context(packed)[0], batch_first=True)
+        context = context[paragraph_document, paragraph_position]
+        paragraph_repr = torch.cat([vectors, context], dim=-1)
+        return self.kind_head(paragraph_repr), self.stance_head(paragraph_repr), context
+
+    def tag(self, states: torch.Tensor, chunk_context: torch.Tensor) -> torch.Tensor:
+        """BIO logits for every word piece, given its chunk's paragraph context."""
+        token_repr = torch.cat([states, chunk_context.unsqueeze(1).expand(-1, states.shape[1], -1)], dim=-1)
+        return self.tag_head(self.dropout(token_repr))
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        chunk_paragraph: torch.Tensor,
+        paragraph_document: torch.Tensor,
+        paragraph_position: torch.Tensor,
+        paragraph_features: torch.Tensor,
+        gazetteer_ids: torch.Tensor | None = None,
+        kind_labels: torch.Tensor | None = None,
+        stance_labels: torch.Tensor | None = None,
+        tag_labels: torch.Tensor | None = None,
+        **_: object,
+    ) -> NewsPageOutput:
+        states = self.encode_bucketed(input_ids, attention_mask, gazetteer_ids)
+        kind_logits, stance_logits, context = self.contextualize(
+            states[:, 0], chunk_paragraph, paragraph_document, paragraph_position, paragraph_features
+        )
+        tag_logits = self.tag(states, context[chunk_paragraph])
+
+        losses: dict[str, torch.Tensor] = {}
+        ce = nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX)
+        if kind_labels is not None and (kind_labels != IGNORE_INDEX).any():
+            losses["kind"] = ce(kind_logits, kind_labels)
+        if stance_labels is not None and (stance_labels != IGNORE_INDEX).any():
+            losses["stance"] = ce(stance_logits, stance_labels)
+        if tag_labels is not None and (tag_labels != IGNORE_INDEX).any():
+            losses["tags"] = ce(tag_logits.reshape(-1, tag_logits.shape[-1]), tag_labels.reshape(-1))
+        weights = self.config.loss_weights
+        loss = sum(weights.get(name, 1.0) * value for name, value in losses.items()) if losses else None
+        return NewsPageOutput(loss=loss, kind_logits=kind_logits, stance_logits=stance_logits, tag_logits=tag_logits, losses=losses)

@@ -1,0 +1,290 @@
+"""Inference: raw page text in, every paragraph labelled out.
+
+The predictor tokenises all paragraphs of all documents at once, sorts the chunks
+by length and runs the encoder in buckets bounded by a token budget (no padding
+waste), then runs the document-level heads over each document's paragraphs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+from .checkpoint import LINKER_FILE, REGISTRY_FILE
+from .features import EncodedDocument, decode_tags, encode_document
+from .labels import BODY_KINDS, label_of
+from .linking import ActorLinker
+from .modeling import NewsPageModel
+from .registry import ActorRegistry
+from .text import split_paragraphs
+
+logger = logging.getLogger(__name__)
+
+
+
+@dataclass
+class ActorPrediction:
+    start: int
+    end: int
+    text: str
+    type: str
+    actor: str | None
+    probability: float
+
+
+@dataclass
+class ParagraphPrediction:
+    index: int
+    start: int
+    end: int
+    text: str
+    label: str
+    label_probability: float
+    kind: str
+    kind_probability: float
+    stance: str | None = None
+    stance_probability: float | None = None
+    actors: list[ActorPrediction] = field(default_factory=list)
+    stances: list[dict] = field(default_factory=list)
+
+    @property
+    def is_body(self) -> bool:
+        return self.label == "body"
+
+
+@dataclass
+class DocumentPrediction:
+    paragraphs: list[ParagraphPrediction]
+    body_text: str
+    actors: list[dict]
+    stance_summary: dict
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def infer_triples(paragraphs: Sequence[ParagraphPrediction], registry: ActorRegistry) -> None:
+    """Directed stance triples from predicted stance and linked actors (a rule, not learned).
+
+    The holder is the paragraph's first linked person or organisation (else its first
+    linked actor, else the previous body paragraph's holder: "وقالت في بيان…");
+    every other linked actor that is not the holder's own affiliation is a target,
+    with the paragraph's polarity. Mixed paragraphs get no triples: the rule cannot
+    tell which target is praised and which criticised.
+    """
+    previous_holder: str | None = None
+    for paragraph in paragraphs:
+        if not paragraph.is_body:
+            continue
+        ids = [a.actor for a in paragraph.actors if a.actor]
+        people_or_orgs = [a.actor for a in paragraph.actors if a.actor and a.type in ("PERS", "ORG")]
+        holder = (people_or_orgs or ids or [previous_holder])[0]
+        if paragraph.stance in ("supportive", "critical") and holder:
+            holder_actor = registry.get(holder)
+            affiliation = holder_actor.affiliation if holder_actor else None
+            for target in dict.fromkeys(ids):
+                if target not in (holder, affiliation):
+                    paragraph.stances.append({"holder": holder, "target": target, "polarity": paragraph.stance})
+        if holder:
+            previous_holder = holder
+
+
+class Predictor:
+    def __init__(
+        self,
+        model: NewsPageModel,
+        tokenizer: PreTrainedTokenizerFast,
+        registry: ActorRegistry,
+        linker: ActorLinker,
+        device: str | torch.device | None = None,
+        max_batch_tokens: int = 16384,
+    ) -> None:
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = model.to(self.device).eval()
+        self.tokenizer = tokenizer
+        self.registry = registry
+        self.linker = linker
+        self.max_batch_tokens = max_batch_tokens
+        self.config = model.config
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str | None = None, **kwargs) -> Predictor:
+        path = Path(path)
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"no checkpoint at {path} (config.json missing); train one with `make train`")
+        model = NewsPageModel.from_pretrained(path)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        registry = ActorRegistry.load(path / REGISTRY_FILE)
+        linker = ActorLinker.load(path / LINKER_FILE, registry)
+        return cls(model, tokenizer, registry, linker, device=device, **kwargs)
+
+    @property
+    def base_model(self) -> dict:
+        return dict(self.config.base_model)
+
+    # ------------------------------------------------------------------ core
+    @torch.inference_mode()
+    def predict_paragraphs(self, documents: Sequence[Sequence[str]]) -> list[list[ParagraphPrediction]]:
+        """Label the paragraphs of each document; actor offsets are relative to the paragraph."""
+        documents = [list(d) for d in documents]
+        results: list[list[ParagraphPrediction]] = [[] for _ in documents]
+        non_empty = [i for i, d in enumerate(documents) if d]
+        if not non_empty:
+            return results
+        encoded = [encode_document(documents[i], self.tokenizer, self.registry if self.config.use_gazetteer else None, self.config.max_tokens, self.config.stride) for i in non_empty]
+
+        # flatten chunks and paragraphs of all documents
+        chunks: list[tuple[list[int], list[int]]] = []
+        chunk_paragraph: list[int] = []
+        paragraph_document: list[int] = []
+        paragraph_position: list[int] = []
+        features: list[list[float]] = []
+        offset = 0
+        for doc_index, doc in enumerate(encoded):
+            chunks.extend(zip(doc.input_ids, doc.gazetteer_ids, strict=True))
+            chunk_paragraph.extend(p + offset for p in doc.chunk_paragraph)
+            n = len(doc.paragraph_features)
+            paragraph_document.extend([doc_index] * n)
+            paragraph_position.extend(range(n))
+            features.extend(doc.paragraph_features)
+            offset += n
+
+        buckets, cls = self._encode_sorted(chunks)
+        t = lambda xs: torch.tensor(xs, dtype=torch.long, device=self.device)  # noqa: E731
+        kind_logits, stance_logits, context = self.model.contextualize(
+            cls, t(chunk_paragraph), t(paragraph_document), t(paragraph_position), torch.tensor(features, device=self.device)
+        )
+        kind_probs = kind_logits.float().softmax(-1).cpu()
+        stance_probs = stance_logits.float().softmax(-1).cpu()
+        chunk_context = context[t(chunk_paragraph)]
+        tag_ids: list[list[int]] = [[] for _ in chunks]
+        tag_scores: list[list[float]] = [[] for _ in chunks]
+        for indices, states in buckets:
+            score, ids = self.model.tag(states, chunk_context[t(indices)]).float().softmax(-1).max(-1)
+            for row, i in enumerate(indices):
+                n = len(chunks[i][0])
+                tag_ids[i] = ids[row, :n].tolist()
+                tag_scores[i] = score[row, :n].tolist()
+
+        # back to documents
+        paragraph_offset = 0
+        chunk_offset = 0
+        for doc_index, doc in enumerate(encoded):
+            texts = documents[non_empty[doc_index]]
+            out = results[non_empty[doc_index]]
+            spans_by_paragraph: dict[int, list] = {}
+            for local, paragraph in enumerate(doc.chunk_paragraph):
+                c = chunk_offset + local
+                spans_by_paragraph.setdefault(paragraph, []).extend(decode_tags(doc.token_spans[local], tag_ids[c], tag_scores[c]))
+            for p_index, text in enumerate(texts):
+                g = paragraph_offset + p_index
+                kind_id = int(kind_probs[g].argmax())
+                kind = self.config.kinds[kind_id]
+                label = label_of(kind)
+                label_probability = float(sum(kind_probs[g][i] for i, k in enumerate(self.config.kinds) if label_of(k) == label))
+                prediction = ParagraphPrediction(
+                    index=p_index, start=0, end=len(text), text=text, label=label,
+                    label_probability=round(label_probability, 4), kind=kind, kind_probability=round(float(kind_probs[g][kind_id]), 4),
+                )
+                if kind in BODY_KINDS:
+                    stance_id = int(stance_probs[g].argmax())
+                    prediction.stance = self.config.stances[stance_id]
+                    prediction.stance_probability = round(float(stance_probs[g][stance_id]), 4)
+                    prediction.actors = self._actors(text, spans_by_paragraph.get(p_index, []))
+                out.append(prediction)
+            infer_triples(out, self.registry)
+            paragraph_offset += len(texts)
+            chunk_offset += len(doc.input_ids)
+        return results
+
+    def _encode_sorted(self, chunks: list[tuple[list[int], list[int]]]) -> tuple[list[tuple[list[int], torch.Tensor]], torch.Tensor]:
+        """Run the encoder over length-sorted buckets of at most ``max_batch_tokens`` padded tokens.
+
+        Returns the buckets (chunk indices, padded states) and the [CLS] state of every
+        chunk in the original order.
+        """
+        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i][0]))
+        pad = self.tokenizer.pad_token_id or 0
+        buckets: list[tuple[list[int], torch.Tensor]] = []
+        cls: torch.Tensor | None = None
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and len(chunks[order[end]][0]) * (end - start + 1) <= self.max_batch_tokens:
+                end += 1
+            batch = order[start:end]
+            width = len(chunks[batch[-1]][0])
+            ids = torch.full((len(batch), width), pad, dtype=torch.long)
+            gaz = torch.zeros((len(batch), width), dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, i in enumerate(batch):
+                n = len(chunks[i][0])
+                ids[row, :n] = torch.tensor(chunks[i][0])
+                gaz[row, :n] = torch.tensor(chunks[i][1])
+                mask[row, :n] = 1
+            states = self.model.encode(ids.to(self.device), mask.to(self.device), gaz.to(self.device))
+            if cls is None:
+                cls = states.new_zeros(len(chunks), states.shape[-1])
+            cls[torch.tensor(batch, device=self.device)] = states[:, 0]
+            buckets.append((batch, states))
+            start = end
+        assert cls is not None
+        return buckets, cls
+
+    def _actors(self, text: str, spans: list[tuple[int, int, str, float]]) -> list[ActorPrediction]:
+        actors: list[ActorPrediction] = []
+        last_end = -1
+        for start, end, entity_type, score in sorted(spans):
+            if start < last_end:  # the same span seen again in an overlapping chunk
+                continue
+            start = self.linker.trim(text, start, end)
+            actors.append(ActorPrediction(start, end, text[start:end], entity_type, self.linker.link(text, start, end), round(score, 4)))
+            last_end = end
+        return actors
+
+    # ------------------------------------------------------------------ text in, document out
+    def predict_texts(self, texts: Sequence[str]) -> list[DocumentPrediction]:
+        splits = [split_paragraphs(text) for text in texts]
+        labelled = self.predict_paragraphs([[p.text for p in s] for s in splits])
+        return [self._document(s, l) for s, l in zip(splits, labelled, strict=True)]
+
+    def predict_text(self, text: str) -> DocumentPrediction:
+        return self.predict_texts([text])[0]
+
+    def _document(self, paragraphs, labelled: list[ParagraphPrediction]) -> DocumentPrediction:
+        mentions: dict[str, dict] = {}
+        triples: Counter = Counter()
+        stance_counts: Counter = Counter()
+        for paragraph, prediction in zip(paragraphs, labelled, strict=True):
+            prediction.start, prediction.end = paragraph.start, paragraph.end
+            for actor in prediction.actors:
+                actor.start += paragraph.start
+                actor.end += paragraph.start
+                key = actor.actor or actor.text
+                entry = mentions.setdefault(key, {"actor": actor.actor, "type": actor.type, "name_en": None, "mentions": 0, "surfaces": []})
+                entry["mentions"] += 1
+                if actor.text not in entry["surfaces"]:
+                    entry["surfaces"].append(actor.text)
+                registered = self.registry.get(actor.actor) if actor.actor else None
+                if registered:
+                    entry["name_en"] = registered.name_en
+            if prediction.is_body and prediction.stance:
+                stance_counts[prediction.stance] += 1
+            for triple in prediction.stances:
+                triples[(triple["holder"], triple["target"], triple["polarity"])] += 1
+        body_text = "\n\n".join(p.text for p in labelled if p.is_body)
+        summary = {
+            "paragraphs": dict(stance_counts),
+            "triples": [{"holder": h, "target": t, "polarity": p, "paragraphs": n} for (h, t, p), n in triples.most_common()],
+        }
+        actors = sorted(mentions.values(), key=lambda e: -e["mentions"])
+        return DocumentPrediction(labelled, body_text, actors, summary)
+
+
+__all__ = ["ActorPrediction", "DocumentPrediction", "ParagraphPrediction", "Predictor", "EncodedDocument"]

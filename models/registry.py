@@ -1,0 +1,225 @@
+"""The actor registry: canonical ids, Arabic names, types and affiliations.
+
+One JSON object maps an id to ``{"type", "name_en", "names", "affiliation"}``.
+Names are matched after :func:`key_of` folding (normalisation plus the usual
+Arabic spelling variation: hamzated alefs, alef maqsura, teh marbuta), so that
+بوغدانوف/بوجدانوف need only be listed once each, not in every hamza variant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .labels import ENTITY_TYPES
+from .text import map_span, normalize_ar, normalize_with_offsets
+
+_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+_WORD_RE = re.compile(r"[\w\u0600-\u06ff]+")
+# Clitics that may be glued to a name without being part of it (longest first).
+_CLITICS = ("وبال", "وال", "بال", "فال", "كال", "ولل", "لل", "و", "ب", "ل", "ف", "ك")
+_ID_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def key_of(surface: str) -> str:
+    """The lookup key of a surface form: normalised, spelling-folded, single-spaced."""
+    return " ".join(normalize_ar(surface).translate(_FOLD).split())
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    type: str
+    name_en: str
+    names: tuple[str, ...]
+    affiliation: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """A registry name found in a text (character offsets, end exclusive)."""
+
+    start: int
+    end: int
+    actor: Actor
+
+
+class RegistryError(ValueError):
+    """The registry file is malformed."""
+
+
+@dataclass
+class ActorRegistry:
+    actors: dict[str, Actor]
+    _index: dict[str, list[str]] = field(init=False, repr=False)
+    _first_words: set[str] = field(init=False, repr=False)
+    _max_words: int = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index = {}
+        self._first_words: set[str] = set()
+        self._max_words = 1
+        for actor in self.actors.values():
+            for name in actor.names:
+                key = key_of(name)
+                if not key:
+                    continue
+                ids = self._index.setdefault(key, [])
+                if actor.id not in ids:
+                    ids.append(actor.id)
+                self._max_words = max(self._max_words, len(key.split()))
+                self._first_words.add(key.split()[0])
+
+    # construction -----------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, dict], source: str = "<registry>") -> ActorRegistry:
+        actors: dict[str, Actor] = {}
+        for actor_id, entry in data.items():
+            if not _ID_RE.match(actor_id):
+                raise RegistryError(f"{source}: id {actor_id!r} is not an upper-case identifier")
+            if entry.get("type") not in ENTITY_TYPES:
+                raise RegistryError(f"{source}: {actor_id}: type {entry.get('type')!r} not in {ENTITY_TYPES}")
+            names = entry.get("names") or []
+            if not names or not all(isinstance(n, str) and n.strip() for n in names):
+                raise RegistryError(f"{source}: {actor_id}: 'names' must be a non-empty list of strings")
+            actors[actor_id] = Actor(
+                id=actor_id,
+                type=entry["type"],
+                name_en=entry.get("name_en", actor_id.replace("_", " ").title()),
+                names=tuple(dict.fromkeys(n.strip() for n in names)),
+                affiliation=entry.get("affiliation"),
+            )
+        for actor in actors.values():
+            if actor.affiliation is not None and actor.affiliation not in actors:
+                raise RegistryError(f"{source}: {actor.id}: affiliation {actor.affiliation!r} is not in the registry")
+        return cls(actors)
+
+    @classmethod
+    def load(cls, path: str | Path) -> ActorRegistry:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise RegistryError(f"{path}:{err.lineno}: invalid JSON: {err.msg}") from err
+        return cls.from_dict(data, source=str(path))
+
+    def to_dict(self) -> dict[str, dict]:
+        return {
+            a.id: {"type": a.type, "name_en": a.name_en, "names": list(a.names), "affiliation": a.affiliation}
+            for a in sorted(self.actors.values(), key=lambda a: a.id)
+        }
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+    # queries ----------------------------------------------------------------------
+    def __contains__(self, actor_id: object) -> bool:
+        return actor_id in self.actors
+
+    def __len__(self) -> int:
+        return len(self.actors)
+
+    def __iter__(self) -> Iterator[Actor]:
+        return iter(self.actors.values())
+
+    def get(self, actor_id: str) -> Actor | None:
+        return self.actors.get(actor_id)
+
+    def has_name(self, surface: str) -> bool:
+        """Whether ``surface`` is exactly one of the registry's names (after folding)."""
+        return key_of(surface) in self._index
+
+    def candidates(self, surface: str) -> list[str]:
+        """Ids whose names match ``surface``, trying it bare and then without a glued clitic."""
+        key = key_of(surface)
+        if key in self._index:
+            return list(self._index[key])
+        for clitic in _CLITICS:
+            if key.startswith(clitic) and len(key) > len(clitic) + 1:
+                rest = key[len(clitic) :]
+                for candidate in (rest, "ال" + rest if clitic.endswith("ل") else None):
+                    if candidate and candidate in self._index:
+                        return list(self._index[candidate])
+        return []
+
+    def find(self, text: str) -> list[Match]:
+        """Longest-match dictionary search for registry names in ``text``.
+
+        Names match across whitespace only (not across punctuation). A glued clitic
+        (و/ب/ل/ف/ك, or the ا of ال contracted after ل) is left out of the span, as
+        SPEC.md asks of gold mentions.
+        """
+        normalized, origin = normalize_with_offsets(text)
+        folded = normalized.translate(_FOLD)  # one character for one: offsets are unchanged
+        words = [(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(folded)]
+        matches: list[Match] = []
+        i = 0
+        while i < len(words):
+            found = None
+            for strip, first in self._first_word_variants(words[i][2]):
+                n_max = min(self._max_words, len(words) - i)
+                for n in range(n_max, 0, -1):
+                    if n > 1 and not folded[words[i + n - 2][1] : words[i + n - 1][0]].isspace():
+                        continue
+                    key = " ".join([first] + [w[2] for w in words[i + 1 : i + n]])
+                    ids = self._index.get(key)
+                    if ids:
+                        start = words[i][0] + strip
+                        end = words[i + n - 1][1]
+                        found = (n, map_span(origin, start, end, text), self.actors[ids[0]])
+                        break
+                if found:
+                    break
+            if found:
+                n, (start, end), actor = found
+                matches.append(Match(start, end, actor))
+                i += n
+            else:
+                i += 1
+        return matches
+
+    def _first_word_variants(self, word: str) -> list[tuple[int, str]]:
+        """(characters stripped, first word) pairs to try: the word, then without a clitic."""
+        variants = [(0, word)] if word in self._first_words else []
+        for clitic in _CLITICS:
+            if word.startswith(clitic) and len(word) > len(clitic) + 1:
+                rest = word[len(clitic) :]
+                if rest in self._first_words:
+                    variants.append((len(clitic), rest))
+                if clitic.endswith("لل") and ("ال" + rest) in self._first_words:  # للأمم → (ل)لأمم
+                    variants.append((len(clitic) - 1, "ال" + rest))
+        return variants
+
+
+def merge_registries(parts: Iterable[tuple[str, dict[str, dict]]]) -> dict[str, dict]:
+    """Union registry parts: names are merged, type and affiliation must agree.
+
+    Raises :class:`RegistryError` naming both files when two parts disagree.
+    """
+    merged: dict[str, dict] = {}
+    origin: dict[str, str] = {}
+    for source, part in parts:
+        for actor_id, entry in part.items():
+            if actor_id not in merged:
+                merged[actor_id] = {
+                    "type": entry.get("type"),
+                    "name_en": entry.get("name_en", ""),
+                    "names": list(entry.get("names", [])),
+                    "affiliation": entry.get("affiliation"),
+                }
+                origin[actor_id] = source
+                continue
+            have = merged[actor_id]
+            if entry.get("type") != have["type"]:
+                raise RegistryError(
+                    f"{actor_id}: type {entry.get('type')} in {source} but {have['type']} in {origin[actor_id]}"
+                )
+            if have["affiliation"] is None:
+                have["affiliation"] = entry.get("affiliation")
+            for name in entry.get("names", []):
+                if name not in have["names"]:
+                    have["names"].append(name)
+    return dict(sorted(merged.items()))
