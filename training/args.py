@@ -1,0 +1,70 @@
+"""Training arguments: dataclasses read by ``HfArgumentParser`` (CLI flags or a JSON file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from transformers import TrainingArguments
+
+
+@dataclass
+class ModelArguments:
+    base_model: str | None = field(
+        default=None,
+        metadata={
+            "help": "Base encoder: a hub id or a local BERT directory (must load), or 'embedded' for the "
+            "project's small Arabic BERT. Default: CAMeLBERT-MSA, falling back to 'embedded' when it cannot be had."
+        },
+    )
+    max_tokens: int = field(default=128, metadata={"help": "Word pieces per paragraph chunk (longer paragraphs are chunked)."})
+    stride: int = field(default=32, metadata={"help": "Overlap in word pieces between the chunks of a long paragraph."})
+    context_hidden: int = field(default=128, metadata={"help": "Hidden size of the document-level GRU (each direction)."})
+    use_gazetteer: bool = field(default=True, metadata={"help": "Feed registry name matches to the encoder."})
+    gazetteer_dropout: float = field(default=0.3, metadata={"help": "Share of training pages whose registry matches are hidden."})
+    embedded_hidden_size: int = field(default=256, metadata={"help": "Embedded base: hidden size."})
+    embedded_layers: int = field(default=4, metadata={"help": "Embedded base: transformer layers."})
+    embedded_vocab_size: int = field(default=8000, metadata={"help": "Embedded base: WordPiece vocabulary size."})
+
+
+@dataclass
+class DataArguments:
+    data_dir: str = field(default="data", metadata={"help": "Corpus root: articles/, chrome/, registry.json."})
+    train_file: str | None = field(default=None, metadata={"help": "SPEC.md JSONL pages to train on (default: built from data_dir)."})
+    validation_file: str | None = field(default=None, metadata={"help": "SPEC.md JSONL pages for dev evaluation (default: built)."})
+    build_dir: str = field(default="data/build", metadata={"help": "Where assembled pages are written."})
+    pages_per_article: int = field(default=3, metadata={"help": "Pages assembled per training article."})
+    max_train_documents: int | None = field(default=None, metadata={"help": "Truncate the training set (smoke runs)."})
+    max_eval_documents: int | None = field(default=None, metadata={"help": "Truncate the dev set."})
+
+
+def default_training_arguments(**overrides) -> dict:
+    """Defaults that suit document batches on a CPU; every one can be overridden by a flag."""
+    defaults = {
+        "output_dir": "checkpoints/latest",
+        "num_train_epochs": 6,
+        "per_device_train_batch_size": 4,
+        "per_device_eval_batch_size": 8,
+        "learning_rate": 5e-4,
+        "weight_decay": 0.01,
+        "warmup_steps": 50,
+        "lr_scheduler_type": "linear",
+        "eval_strategy": "epoch",
+        "save_strategy": "epoch",
+        "save_total_limit": 1,
+        "load_best_model_at_end": True,
+        "metric_for_best_model": "score",
+        "greater_is_better": True,
+        "logging_steps": 20,
+        "seed": 13,
+        "data_seed": 13,
+        "remove_unused_columns": False,
+        "report_to": "none",
+        "dataloader_num_workers": 0,
+        "disable_tqdm": False,
+        "save_only_model": True,
+    }
+    defaults.update(overrides)
+    return defaults
+
+
+__all__ = ["DataArguments", "ModelArguments", "TrainingArguments", "default_training_arguments"]

@@ -1,0 +1,157 @@
+"""The authored article corpus: load, locate mentions, split by article.
+
+Authoring format (``data/articles/*.jsonl``, one article a line)::
+
+    {"id": "gaza-001", "topic": "gaza_diplomacy", "paragraphs": [
+      {"kind": "title", "text": "...", "stance": "neutral",
+       "mentions": [["حماس", "ORG", "HAMAS"]], "stances": [["HAMAS", "RUS", "supportive"]]}]}
+
+Mentions are written as surface strings in order of appearance; their offsets are
+computed here (each is searched after the previous one), never typed by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models.labels import BODY_KINDS, ENTITY_TYPES, POLARITIES, STANCES, stance_from_polarities
+from models.registry import ActorRegistry
+
+SPLITS = ("train", "dev", "test")
+
+
+class CorpusError(ValueError):
+    """An authored article is invalid; the message names file, line and field."""
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    type: str
+    actor: str | None
+
+    def to_json(self) -> dict:
+        return {"start": self.start, "end": self.end, "type": self.type, "actor": self.actor}
+
+
+@dataclass
+class ArticleParagraph:
+    text: str
+    kind: str
+    stance: str
+    actors: list[Mention] = field(default_factory=list)
+    stances: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.text,
+            "kind": self.kind,
+            "stance": self.stance,
+            "actors": [m.to_json() for m in self.actors],
+            "stances": self.stances,
+        }
+
+
+@dataclass
+class Article:
+    id: str
+    topic: str
+    paragraphs: list[ArticleParagraph]
+    source_file: str = ""
+
+    @property
+    def title(self) -> ArticleParagraph | None:
+        return self.paragraphs[0] if self.paragraphs and self.paragraphs[0].kind == "title" else None
+
+    @property
+    def body(self) -> list[ArticleParagraph]:
+        return [p for p in self.paragraphs if p.kind != "title"]
+
+    def to_document(self) -> dict:
+        return {"id": self.id, "source": "authored", "paragraphs": [p.to_json() for p in self.paragraphs]}
+
+
+def split_of(article_id: str, dev: float = 0.1, test: float = 0.1) -> str:
+    """Deterministic split of an article by its id (a stable hash, not Python's salted one)."""
+    bucket = int(hashlib.sha256(article_id.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
+    if bucket < test:
+        return "test"
+    if bucket < test + dev:
+        return "dev"
+    return "train"
+
+
+def _parse_paragraph(raw: dict, where: str, registry: ActorRegistry) -> ArticleParagraph:
+    text = raw.get("text")
+    if not isinstance(text, str) or not text.strip() or "\n" in text or text != text.strip():
+        raise CorpusError(f"{where}: field 'text' must be one non-empty, stripped line")
+    kind = raw.get("kind")
+    if kind not in BODY_KINDS:
+        raise CorpusError(f"{where}: field 'kind' is {kind!r}; articles hold only {BODY_KINDS}")
+    stance = raw.get("stance", "neutral")
+    if stance not in STANCES:
+        raise CorpusError(f"{where}: field 'stance' is {stance!r}; expected one of {STANCES}")
+    mentions: list[Mention] = []
+    cursor = 0
+    for j, item in enumerate(raw.get("mentions", [])):
+        if not (isinstance(item, list) and len(item) == 3):
+            raise CorpusError(f"{where}: field 'mentions[{j}]' must be [surface, type, id]")
+        surface, entity_type, actor = item
+        start = text.find(surface, cursor)
+        if not surface or start < 0:
+            raise CorpusError(f"{where}: field 'mentions[{j}]': «{surface}» not found after offset {cursor}")
+        if entity_type not in ENTITY_TYPES:
+            raise CorpusError(f"{where}: field 'mentions[{j}]': type {entity_type!r} not in {ENTITY_TYPES}")
+        if actor is not None and actor not in registry:
+            raise CorpusError(f"{where}: field 'mentions[{j}]': actor {actor!r} is not in the registry")
+        cursor = start + len(surface)
+        mentions.append(Mention(start, cursor, entity_type, actor))
+    triples: list[dict] = []
+    for j, item in enumerate(raw.get("stances", [])):
+        if not (isinstance(item, list) and len(item) == 3 and item[2] in POLARITIES):
+            raise CorpusError(f"{where}: field 'stances[{j}]' must be [holder, target, supportive|critical]")
+        triples.append({"holder": item[0], "target": item[1], "polarity": item[2]})
+    implied = stance_from_polarities({t["polarity"] for t in triples})
+    if triples and implied != stance:
+        raise CorpusError(f"{where}: field 'stance' is {stance!r} but its triples make it {implied!r}")
+    return ArticleParagraph(text, kind, stance, mentions, triples)
+
+
+def parse_article(line: str, where: str, registry: ActorRegistry, source_file: str = "") -> Article:
+    """One authored article from its JSON line; ``where`` (file:line) prefixes every error."""
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise CorpusError(f"{where}: invalid JSON ({err.msg} at column {err.colno})") from err
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not isinstance(raw.get("paragraphs"), list):
+        raise CorpusError(f"{where}: an article needs string 'id' and list 'paragraphs'")
+    if not raw["paragraphs"]:
+        raise CorpusError(f"{where}: field 'paragraphs' is empty")
+    paragraphs = [_parse_paragraph(p, f"{where}: paragraphs[{i}]", registry) for i, p in enumerate(raw["paragraphs"])]
+    return Article(raw["id"], str(raw.get("topic", "")), paragraphs, source_file=source_file)
+
+
+def read_articles(path: Path, registry: ActorRegistry) -> Iterator[Article]:
+    """Articles of one authoring file; raises :class:`CorpusError` naming file, line and field."""
+    with path.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if line.strip():
+                yield parse_article(line, f"{path}:{line_no}", registry, path.name)
+
+
+def load_corpus(articles_dir: str | Path, registry: ActorRegistry) -> list[Article]:
+    """All articles under ``articles_dir`` (sorted by file, then line); ids must be unique."""
+    articles: list[Article] = []
+    seen: dict[str, str] = {}
+    for path in sorted(Path(articles_dir).glob("*.jsonl")):
+        for article in read_articles(path, registry):
+            if article.id in seen:
+                raise CorpusError(f"{path}: article id {article.id!r} already used in {seen[article.id]}")
+            seen[article.id] = path.name
+            articles.append(article)
+    return articles

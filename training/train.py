@@ -1,0 +1,197 @@
+"""Fine-tune the multi-task model: ``python -m training.train [flags]`` (``make train``).
+
+train → save_model → log_metrics/save_metrics → evaluate, as in the transformers examples.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import transformers
+from transformers import HfArgumentParser, Trainer, TrainingArguments, set_seed
+
+from evaluation.metrics import headline, score_all
+from models.base import EmbeddedBaseConfig, resolve_base
+from models.checkpoint import save_checkpoint
+from models.linking import ActorLinker
+from models.modeling import NewsPageConfig, NewsPageModel
+from models.predictor import Predictor
+from models.registry import ActorRegistry
+
+from .args import DataArguments, ModelArguments, default_training_arguments
+from .build_data import build
+from .data import DocumentCollator, featurize_dataset, load_documents
+from .pages import PageConfig
+
+logger = logging.getLogger(__name__)
+
+
+def selection_score(scores: dict[str, float]) -> float:
+    """One number to pick the best epoch: the mean of the task headline scores."""
+    keys = [k for k in ("paragraph_macro_f1", "kind_macro_f1", "actor_f1", "stance_macro_f1") if k in scores]
+    return sum(scores[k] for k in keys) / len(keys)
+
+
+def predict_documents(predictor: Predictor, documents: list[dict], batch_size: int = 8) -> list[list[dict]]:
+    """Predictions for gold documents, as plain dicts aligned with their paragraphs."""
+    out: list[list[dict]] = []
+    for i in range(0, len(documents), batch_size):
+        batch = documents[i : i + batch_size]
+        for labelled in predictor.predict_paragraphs([[p["text"] for p in d["paragraphs"]] for d in batch]):
+            out.append([
+                {
+                    "kind": p.kind,
+                    "label": p.label,
+                    "stance": p.stance,
+                    "actors": [{"start": a.start, "end": a.end, "type": a.type, "actor": a.actor} for a in p.actors],
+                    "stances": p.stances,
+                }
+                for p in labelled
+            ])
+    return out
+
+
+class NewsPageTrainer(Trainer):
+    """A Trainer whose evaluation runs the real predictor over whole dev pages."""
+
+    def __init__(self, *args, eval_documents: list[dict], registry: ActorRegistry, linker: ActorLinker, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.eval_documents = eval_documents
+        self.registry = registry
+        self.linker = linker
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
+        start = time.perf_counter()
+        predictor = Predictor(self.model, self.processing_class, self.registry, self.linker, device=self.args.device)
+        predictions = predict_documents(predictor, self.eval_documents, self.args.per_device_eval_batch_size)
+        scores = headline(score_all(self.eval_documents, predictions))
+        scores["score"] = selection_score(scores)
+        metrics = {f"{metric_key_prefix}_{k}": round(v, 4) for k, v in scores.items()}
+        metrics[f"{metric_key_prefix}_runtime"] = round(time.perf_counter() - start, 2)
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        return metrics
+
+
+def _read_jsonl(path: str) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+    parser.set_defaults(**default_training_arguments())
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 1 and argv[0].endswith(".json"):
+        model_args, data_args, training_args = parser.parse_json_file(json_file=argv[0])
+    else:
+        model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=argv)
+
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, force=True)
+    transformers.utils.logging.set_verbosity_warning()
+    set_seed(training_args.seed)
+    started = time.perf_counter()
+
+    data_dir = Path(data_args.data_dir)
+    registry = ActorRegistry.load(data_dir / "registry.json")
+    if data_args.train_file is None:
+        logger.info("Assembling pages from %s into %s", data_dir, data_args.build_dir)
+        build(data_dir, Path(data_args.build_dir), training_args.data_seed or training_args.seed, PageConfig(pages_per_article=data_args.pages_per_article))
+        data_args.train_file = str(Path(data_args.build_dir) / "train.jsonl")
+        data_args.validation_file = data_args.validation_file or str(Path(data_args.build_dir) / "dev.jsonl")
+    files = {"train": data_args.train_file}
+    if data_args.validation_file:
+        files["validation"] = data_args.validation_file
+    raw = load_documents(files)
+    if data_args.max_train_documents:
+        raw["train"] = raw["train"].select(range(min(data_args.max_train_documents, len(raw["train"]))))
+    train_documents = _read_jsonl(data_args.train_file)[: len(raw["train"])]
+    eval_documents = _read_jsonl(data_args.validation_file)[: data_args.max_eval_documents] if data_args.validation_file else []
+
+    corpus_texts = [p["text"] for d in train_documents for p in d["paragraphs"]]
+    embedded = EmbeddedBaseConfig(
+        vocab_size=model_args.embedded_vocab_size,
+        hidden_size=model_args.embedded_hidden_size,
+        num_hidden_layers=model_args.embedded_layers,
+        num_attention_heads=max(1, model_args.embedded_hidden_size // 64),
+        intermediate_size=4 * model_args.embedded_hidden_size,
+    )
+    base = resolve_base(model_args.base_model, corpus_texts, embedded)
+    config = NewsPageConfig(
+        encoder=base.encoder_config.to_dict(),
+        context_hidden=model_args.context_hidden,
+        use_gazetteer=model_args.use_gazetteer,
+        max_tokens=model_args.max_tokens,
+        stride=model_args.stride,
+        base_model=base.record,
+    )
+    model = NewsPageModel(config)
+    if base.encoder is not None:
+        model.load_encoder(base.encoder)
+    n_params = sum(p.numel() for p in model.parameters())
+    logger.info("Model: %s base, %.1fM parameters", base.record["name"], n_params / 1e6)
+
+    gazetteer = registry if model_args.use_gazetteer else None
+    train_dataset = featurize_dataset(raw["train"], base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize train")
+    eval_dataset = None
+    if "validation" in raw:
+        validation = raw["validation"]
+        if data_args.max_eval_documents:
+            validation = validation.select(range(min(data_args.max_eval_documents, len(validation))))
+        eval_dataset = featurize_dataset(validation, base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize dev")
+    linker = ActorLinker(registry).fit(train_documents)
+    if not eval_documents:
+        training_args.eval_strategy = "no"
+        training_args.load_best_model_at_end = False
+        training_args.save_strategy = "no"
+
+    trainer = NewsPageTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        data_collator=DocumentCollator(base.tokenizer.pad_token_id or 0, model_args.gazetteer_dropout),
+        processing_class=base.tokenizer,
+        eval_documents=eval_documents,
+        registry=registry,
+        linker=linker,
+    )
+    train_result = trainer.train()
+    train_seconds = time.perf_counter() - started
+    metrics = dict(train_result.metrics)
+    if eval_documents:
+        metrics.update(trainer.evaluate())
+    output_dir = Path(training_args.output_dir)
+    for stale in output_dir.glob("checkpoint-*"):
+        shutil.rmtree(stale)
+    metadata = {
+        "base_model": base.record,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "train_seconds": round(train_seconds, 1),
+        "parameters": n_params,
+        "data": {
+            "train_file": data_args.train_file,
+            "validation_file": data_args.validation_file,
+            "train_documents": len(train_documents),
+            "dev_documents": len(eval_documents),
+            "registry_actors": len(registry),
+        },
+        "arguments": {"model": vars(model_args), "data": vars(data_args), "training": {k: v for k, v in training_args.to_dict().items() if isinstance(v, (int, float, str, bool, type(None)))}},
+        "metrics": {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v))},
+    }
+    save_checkpoint(output_dir, trainer.model, base.tokenizer, registry, linker, metadata)
+    trainer.log_metrics("all", metrics)
+    trainer.save_metrics("all", metrics)
+    logger.info("Checkpoint written to %s (base model: %s, %s) in %.0f s", output_dir, base.record["name"], base.record["kind"], train_seconds)
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
