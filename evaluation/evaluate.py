@@ -1,0 +1,136 @@
+"""Evaluate a checkpoint against peers on a gold file: ``python -m evaluation.evaluate`` (``make eval``).
+
+    python -m evaluation.evaluate --model-dir checkpoints/latest                       # corpus test split
+    python -m evaluation.evaluate --gold ../shared/eval/seeds-gold.jsonl --name seeds  # any SPEC.md gold
+
+Writes ``reports/<name>/metrics.json``, ``report.md``, ``confusion.png`` and
+``per_kind_f1.png``. A gold file with kinds only scores the paragraph task only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from tqdm import tqdm
+
+from models.checkpoint import read_metadata
+from models.labels import KINDS, STANCES
+from models.predictor import Predictor
+
+from .bootstrap import bootstrap_ci
+from .metrics import score_actors, score_all, score_paragraphs, score_stance
+from .peers import PARAGRAPH_PEERS, dictionary_actors, lexicon_stance
+from .report import confusion_figure, markdown_report, per_kind_figure
+
+logger = logging.getLogger(__name__)
+
+
+class GoldError(ValueError):
+    """The gold file is not valid SPEC.md JSONL."""
+
+
+def read_gold(path: str | Path) -> list[dict]:
+    documents = []
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise GoldError(f"{path}:{line_no}: invalid JSON ({err.msg})") from err
+            for i, p in enumerate(doc.get("paragraphs", [])):
+                if p.get("kind") not in KINDS:
+                    raise GoldError(f"{path}:{line_no}: paragraphs[{i}].kind is {p.get('kind')!r}")
+                if p.get("stance") is not None and p["stance"] not in STANCES:
+                    raise GoldError(f"{path}:{line_no}: paragraphs[{i}].stance is {p.get('stance')!r}")
+            documents.append(doc)
+    if not documents:
+        raise GoldError(f"{path}: no documents")
+    return documents
+
+
+def model_predictions(predictor: Predictor, gold: list[dict], batch_size: int = 8) -> list[list[dict]]:
+    out: list[list[dict]] = []
+    for i in tqdm(range(0, len(gold), batch_size), desc="model", unit="batch"):
+        batch = gold[i : i + batch_size]
+        for labelled in predictor.predict_paragraphs([[p["text"] for p in d["paragraphs"]] for d in batch]):
+            out.append([
+                {
+                    "kind": p.kind,
+                    "stance": p.stance,
+                    "actors": [{"start": a.start, "end": a.end, "type": a.type, "actor": a.actor} for a in p.actors],
+                    "stances": p.stances,
+                }
+                for p in labelled
+            ])
+    return out
+
+
+def run_peer(fn, gold: list[dict], name: str) -> list[list[dict]]:
+    return [fn([p["text"] for p in d["paragraphs"]]) for d in tqdm(gold, desc=name, unit="doc")]
+
+
+def evaluate(model_dir: str | Path, gold_path: str | Path, name: str, out_root: Path = Path("reports"), peers: bool = True, bootstrap: int = 1000) -> dict:
+    gold = read_gold(gold_path)
+    predictor = Predictor.from_pretrained(model_dir)
+    predictions = model_predictions(predictor, gold)
+    model_scores = score_all(gold, predictions)
+    ci = {}
+    if bootstrap:
+        ci["paragraph_macro_f1"] = bootstrap_ci(gold, predictions, lambda g, p: score_paragraphs(g, p)["macro_f1"], bootstrap)
+        if model_scores["actors"]:
+            ci["actor_f1"] = bootstrap_ci(gold, predictions, lambda g, p: (score_actors(g, p) or {}).get("exact", {}).get("f1"), bootstrap)
+        if model_scores["stance"]:
+            ci["stance_macro_f1"] = bootstrap_ci(gold, predictions, lambda g, p: (score_stance(g, p) or {}).get("macro_f1"), bootstrap)
+    peer_scores: dict = {"paragraph": {}, "actors": {}, "stance": {}}
+    if peers:
+        for peer_name, fn in PARAGRAPH_PEERS.items():
+            peer_scores["paragraph"][peer_name] = {"paragraph": score_paragraphs(gold, run_peer(fn, gold, peer_name))}
+        if model_scores["actors"]:
+            dictionary = run_peer(dictionary_actors(predictor.registry), gold, "registry dictionary")
+            peer_scores["actors"]["registry dictionary"] = {"actors": score_actors(gold, dictionary)}
+        if model_scores["stance"]:
+            lexicon = run_peer(lexicon_stance, gold, "stance lexicon")
+            peer_scores["stance"]["stance lexicon"] = {"stance": score_stance(gold, lexicon)}
+    result = {
+        "name": name,
+        "gold": str(gold_path),
+        "documents": len(gold),
+        "checkpoint": str(model_dir),
+        "base_model": predictor.base_model,
+        "training": {k: read_metadata(model_dir).get(k) for k in ("finished_at", "train_seconds")},
+        "model": model_scores,
+        "ci": {k: list(v) for k, v in ci.items() if v},
+        "peers": peer_scores,
+    }
+    out = out_root / name
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    confusion_figure(model_scores["paragraph"]["confusion"], out / "confusion.png", f"{name}: kind confusion (model)")
+    per_kind_figure({"model": model_scores} | peer_scores["paragraph"], out / "per_kind_f1.png", f"{name}: per-kind F1")
+    (out / "report.md").write_text(markdown_report(result), encoding="utf-8")
+    logger.info("Report written to %s", out)
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-dir", default="checkpoints/latest")
+    parser.add_argument("--gold", default="data/build/test.jsonl", help="SPEC.md JSONL gold (default: the corpus test split)")
+    parser.add_argument("--name", default=None, help="report name (default: the gold file's stem)")
+    parser.add_argument("--out", type=Path, default=Path("reports"))
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap samples (0 to skip)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    result = evaluate(args.model_dir, args.gold, args.name or Path(args.gold).stem, args.out, not args.no_peers, args.bootstrap)
+    print(markdown_report(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
