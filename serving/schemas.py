@@ -1,0 +1,98 @@
+"""Request and response models of the HTTP API (pydantic v2)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ClassifyRequest(BaseModel):
+    text: str = Field(..., description="The scraped page as plain text; paragraphs are its non-empty lines.", examples=["موسكو تستقبل وفداً من حماس\nحجم الخط\nوقالت الخارجية الروسية في بيان إن اللقاء بحث وقف إطلاق النار."])
+
+
+class ActorOut(BaseModel):
+    start: int = Field(..., description="Offset in the original text (inclusive).")
+    end: int = Field(..., description="Offset in the original text (exclusive).")
+    text: str
+    type: Literal["PERS", "ORG", "LOC"]
+    actor: str | None = Field(None, description="Registry id, or null when the registry has none.")
+    probability: float
+
+
+class StanceTriple(BaseModel):
+    holder: str
+    target: str
+    polarity: Literal["supportive", "critical"]
+
+
+class StanceOut(BaseModel):
+    label: Literal["neutral", "supportive", "critical", "mixed"]
+    probability: float
+
+
+class ParagraphOut(BaseModel):
+    index: int
+    start: int
+    end: int
+    text: str
+    label: Literal["body", "boilerplate"]
+    label_probability: float
+    kind: str
+    kind_probability: float
+    stance: StanceOut | None = Field(None, description="Body paragraphs only.")
+    actors: list[ActorOut] = Field(default_factory=list, description="Body paragraphs only.")
+    stances: list[StanceTriple] = Field(default_factory=list, description="Body paragraphs only.")
+
+
+class ActorSummary(BaseModel):
+    actor: str | None
+    type: str
+    name_en: str | None
+    mentions: int
+    surfaces: list[str]
+
+
+class TripleSummary(StanceTriple):
+    paragraphs: int
+
+
+class StanceSummary(BaseModel):
+    paragraphs: dict[str, int] = Field(..., description="Body paragraphs per stance value.")
+    triples: list[TripleSummary]
+
+
+class DocumentOut(BaseModel):
+    body_text: str = Field(..., description="The body paragraphs joined by blank lines.")
+    actors: list[ActorSummary]
+    stance: StanceSummary
+
+
+class ModelInfo(BaseModel):
+    base_model: str | None
+    base_kind: str | None
+    model_dir: str
+
+
+class ClassifyResponse(BaseModel):
+    model: ModelInfo
+    paragraphs: list[ParagraphOut]
+    document: DocumentOut
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "no_model"]
+    model_dir: str
+    base_model: dict | None = None
+    labels: dict[str, list[str]] | None = None
+    version: str
+    detail: str | None = None
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
