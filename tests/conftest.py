@@ -1,0 +1,106 @@
+"""Shared fixtures: small Arabic data written for the tests, a tiny tokenizer, model and checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach a hub
+
+RESOURCES = Path(__file__).parent / "resources"
+
+
+@pytest.fixture(scope="session")
+def resources() -> Path:
+    return RESOURCES
+
+
+@pytest.fixture(scope="session")
+def registry():
+    from models.registry import ActorRegistry
+
+    return ActorRegistry.load(RESOURCES / "registry.json")
+
+
+@pytest.fixture(scope="session")
+def articles(registry):
+    from training.corpus import read_articles
+
+    return list(read_articles(RESOURCES / "articles.jsonl", registry))
+
+
+@pytest.fixture(scope="session")
+def chrome() -> dict:
+    return json.loads((RESOURCES / "outlets.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory, resources) -> Path:
+    """A corpus root laid out like data/: registry.json, articles/, chrome/outlets.json."""
+    root = tmp_path_factory.mktemp("data")
+    (root / "articles").mkdir()
+    (root / "chrome").mkdir()
+    (root / "registry.json").write_text((resources / "registry.json").read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "articles" / "tiny.jsonl").write_text((resources / "articles.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "chrome" / "outlets.json").write_text((resources / "outlets.json").read_text(encoding="utf-8"), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def pages(articles, chrome) -> list[dict]:
+    from training.pages import PageAssembler, PageConfig
+
+    return PageAssembler(chrome, articles, PageConfig(pages_per_article=3)).pages(seed=7)
+
+
+@pytest.fixture(scope="session")
+def tokenizer(pages):
+    from models.base import EmbeddedBaseConfig, build_embedded_tokenizer
+
+    texts = [p["text"] for page in pages for p in page["paragraphs"]]
+    return build_embedded_tokenizer(texts, EmbeddedBaseConfig(vocab_size=400, min_frequency=1))
+
+
+@pytest.fixture()
+def tiny_model(tokenizer):
+    import torch
+    from transformers import BertConfig
+
+    from models.modeling import NewsPageConfig, NewsPageModel
+
+    torch.manual_seed(0)
+    encoder = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, max_position_embeddings=160, pad_token_id=0
+    )
+    return NewsPageModel(NewsPageConfig(encoder=encoder.to_dict(), context_hidden=16, max_tokens=24, stride=8))
+
+
+@pytest.fixture(scope="session")
+def trained_checkpoint(tmp_path_factory, data_dir) -> tuple[Path, dict]:
+    """A tiny model trained end to end by training.train.main on the test corpus."""
+    from training.train import main
+
+    out = tmp_path_factory.mktemp("checkpoint")
+    build = tmp_path_factory.mktemp("build")
+    metrics = main([
+        "--base_model", "embedded",
+        "--data_dir", str(data_dir),
+        "--build_dir", str(build),
+        "--output_dir", str(out),
+        "--pages_per_article", "4",
+        "--embedded_hidden_size", "32",
+        "--embedded_layers", "1",
+        "--embedded_vocab_size", "400",
+        "--context_hidden", "16",
+        "--max_tokens", "32",
+        "--num_train_epochs", "3",
+        "--per_device_train_batch_size", "2",
+        "--learning_rate", "3e-3",
+        "--warmup_steps", "0",
+        "--logging_steps", "1",
+        "--disable_tqdm", "true",
+    ])
+    return out, metrics

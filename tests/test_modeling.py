@@ -1,0 +1,63 @@
+import torch
+
+from models.modeling import NewsPageModel
+from training.data import DocumentCollator, make_feature_fn
+
+
+def _batch(pages, tokenizer, registry, n=2):
+    featurize = make_feature_fn(tokenizer, registry, max_tokens=24, stride=8)
+    columns = featurize({"paragraphs": [p["paragraphs"] for p in pages[:n]]})
+    features = [{k: v[i] for k, v in columns.items()} for i in range(n)]
+    return DocumentCollator(pad_token_id=tokenizer.pad_token_id)(features)
+
+
+def test_forward_backward_gives_logits_for_every_paragraph_and_piece(tiny_model, pages, tokenizer, registry):
+    batch = _batch(pages, tokenizer, registry)
+    out = tiny_model(**batch)
+    n_paragraphs = len(pages[0]["paragraphs"]) + len(pages[1]["paragraphs"])
+    assert out.kind_logits.shape == (n_paragraphs, 10)
+    assert out.stance_logits.shape == (n_paragraphs, 4)
+    assert out.tag_logits.shape[:2] == batch["input_ids"].shape
+    assert set(out.losses) == {"kind", "stance", "tags"}
+    out.loss.backward()
+    assert tiny_model.encoder.embeddings.word_embeddings.weight.grad is not None
+    assert tiny_model.context.weight_ih_l0.grad.abs().sum() > 0
+
+
+def test_kind_depends_on_the_other_paragraphs(tiny_model, pages, tokenizer, registry):
+    tiny_model.eval()
+    batch = _batch(pages, tokenizer, registry, n=1)
+    with torch.no_grad():
+        before = tiny_model(**batch).kind_logits[0]
+        changed = dict(batch)
+        changed["paragraph_features"] = batch["paragraph_features"].clone()
+        changed["paragraph_features"][-1] += 1.0  # only the last paragraph changes
+        after = tiny_model(**changed).kind_logits[0]
+    assert not torch.allclose(before, after)  # the first paragraph's kind saw it
+
+
+def test_save_and_load_round_trip_gives_identical_outputs(tiny_model, pages, tokenizer, registry, tmp_path):
+    tiny_model.eval()
+    batch = _batch(pages, tokenizer, registry)
+    tiny_model.save_pretrained(tmp_path)
+    loaded = NewsPageModel.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        a, b = tiny_model(**batch), loaded(**batch)
+    for name in ("kind_logits", "stance_logits", "tag_logits"):
+        assert torch.allclose(getattr(a, name), getattr(b, name), atol=1e-6), name
+    assert (tmp_path / "model.safetensors").is_file()
+
+
+def test_training_steps_lower_the_loss(tiny_model, pages, tokenizer, registry):
+    torch.manual_seed(0)
+    batch = _batch(pages, tokenizer, registry)
+    optimizer = torch.optim.AdamW(tiny_model.parameters(), lr=3e-3)
+    tiny_model.train()
+    losses = []
+    for _ in range(15):
+        optimizer.zero_grad()
+        loss = tiny_model(**batch).loss
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0]
