@@ -4,9 +4,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Extra flags for training, e.g. `make train ARGS="--base_model /path/to/camelbert --num_train_epochs 3"`
 ARGS ?=
-BASE_MODEL ?= embedded
+BASE_MODEL ?=
 
-.PHONY: install train data validate-data eval eval-seeds serve test test-all lint clean
+.PHONY: install train data validate-data eval eval-seeds serve test lint load-test api-fuzz bench clean
 
 install:  ## install the CPU build of torch, then the project with all extras
 	$(PYTHON) -m pip install "torch==2.13.0"
@@ -18,7 +18,7 @@ data:  ## merge nothing, just assemble pages from data/ into data/build/
 validate-data:  ## check the registry and every authored article (file, line and field on error)
 	$(PYTHON) -m training.validate
 
-train:  ## fine-tune; writes $(MODEL_DIR). BASE_MODEL= (empty) tries CAMeLBERT first
+train:  ## fine-tune; writes $(MODEL_DIR). Default base: CAMeLBERT, else (offline) the embedded small BERT
 	$(PYTHON) -m training.train $(if $(BASE_MODEL),--base_model $(BASE_MODEL)) --output_dir $(MODEL_DIR) $(ARGS)
 
 eval:  ## evaluate $(MODEL_DIR) on the corpus test split, against peers
@@ -28,8 +28,18 @@ eval-seeds:  ## evaluate on the seed gold files beside the repo (../shared/eval)
 	$(PYTHON) -m evaluation.evaluate --model-dir $(MODEL_DIR) --gold ../shared/eval/seeds-gold.jsonl --name seeds-gold
 	$(PYTHON) -m evaluation.evaluate --model-dir $(MODEL_DIR) --gold ../shared/eval/seeds-kinds.jsonl --name seeds-kinds
 
-serve:  ## serve $(MODEL_DIR) with uvicorn
-	MODEL_DIR=$(MODEL_DIR) $(PYTHON) -m uvicorn --factory serving.app:app_factory --host $(HOST) --port $(PORT)
+WORKERS ?= 1
+serve:  ## serve $(MODEL_DIR) with uvicorn (settings from the environment, see README)
+	MODEL_DIR=$(MODEL_DIR) $(PYTHON) -m uvicorn --factory serving.app:app_factory --host $(HOST) --port $(PORT) --workers $(WORKERS) --timeout-graceful-shutdown 30 --no-access-log
+
+load-test:  ## loopback load test, with and without dynamic batching → bench/results/load_test.json
+	$(PYTHON) -m bench.load_test --model-dir $(MODEL_DIR) --compare --out bench/results/load_test.json $(ARGS)
+
+bench:  ## inference benchmark side by side (CPU here; add ARGS="--device cuda --bf16" on a GPU) → bench/results/
+	$(PYTHON) -m bench.inference --model-dir $(MODEL_DIR) --out bench/results/inference-$$(hostname)-$$(date +%Y%m%d).json $(ARGS)
+
+api-fuzz:  ## schemathesis against the service's own OpenAPI schema, on loopback; fails on any server error
+	bash bench/api_fuzz.sh $(MODEL_DIR)
 
 test:  ## the test suite (no network, no GPU)
 	$(PYTHON) -m pytest -q -m "not gpu"

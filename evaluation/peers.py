@@ -3,7 +3,7 @@
 * jusText with its Arabic stoplist (its defaults, and the settings trafilatura uses
   for its jusText fallback), and trafilatura itself: both are built for HTML, so
   each page is fed as one HTML document with one ``<p>`` per paragraph;
-* a cue-phrase rule baseline: a read-also marker cuts the rest of the page, known
+* a cue-phrase rule baseline (the cue lists of :mod:`models.cues`): a read-also marker cuts the rest of the page, known
   chrome phrases, date-only lines and short lines are boilerplate;
 * actors: longest-match lookup of the registry's names;
 * stance: a lexicon of supportive and critical verbs and nouns.
@@ -15,65 +15,36 @@ it has them, ``actors``/``stance``), aligned with the input paragraphs.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Sequence
 
-from models.labels import BODY_KINDS
-from models.registry import ActorRegistry, key_of
+from models.cues import SENTENCE_END_RE, READ_ALSO, chrome_kind, folded, is_date_like, stance_cues, starts_with_any
+from models.registry import ActorRegistry
 
 PeerFn = Callable[[Sequence[str]], list[dict]]
 
-# Markers after which another article is pasted, and chrome phrases by kind. Written for this
-# project from how Arabic news sites label their widgets; matched after key_of() folding.
-READ_ALSO = ("اقرا ايضا", "اقرا المزيد", "مقالات مشابهه", "مقالات ذات صله", "اخبار ذات صله", "مواضيع ذات صله", "شاهد ايضا", "طالع ايضا", "يهمك ايضا", "related", "read more", "الاكثر قراءه", "المزيد من الاخبار", "قد يعجبك ايضا")
-CHROME = {
-    "metadata": ("المصدر", "تاريخ النشر", "اخر تحديث", "نشر في", "بقلم", "كتب", "تحرير", "وكالات", "مراسل"),
-    "tags": ("كلمات دلاليه", "الوسوم", "الكلمات المفتاحيه", "tags"),
-    "share": ("شارك", "مشاركه", "طباعه", "تابعونا", "تابعنا", "اشترك", "حمل تطبيق", "تطبيق", "النشره البريديه", "facebook", "whatsapp", "twitter", "telegram", "نسخ الرابط", "share", "print"),
-    "comments": ("تعليق", "التعليقات", "اضف تعليق", "البريد الالكتروني", "comments", "ارسال"),
-    "ad": ("اعلان", "advertisement", "محتوي مدعوم", "مساحه اعلانيه", "sponsored"),
-    "ui": ("حجم الخط", "استمع", "مده القراءه", "الرئيسيه", "مشاهده", "عدد القراءات", "اضغط هنا", "انقر", "المزيد"),
-}
-_DATE_RE = re.compile(r"^[\d\s/:\-@.,ـ٠-٩]*(?:gmt|[صم]|am|pm)?[\d\s/:\-@.,٠-٩]*$|\d{4}.*\d{1,2}:\d{2}|^\d{1,2}(?:st|nd|rd|th),", re.IGNORECASE)
-_SENTENCE_END_RE = re.compile(r"[.!؟?»\"”]$")
-
-SUPPORTIVE = ("رحب", "ترحب", "يرحب", "اشاد", "تشيد", "يشيد", "ثمن", "تثمن", "يثمن", "ايد", "تؤيد", "يؤيد", "دعم", "تدعم", "يدعم", "شكر", "تشكر", "يشكر", "امتنان", "ممتن", "تقدير", "اتفق", "تعاون", "ترحيب", "اشاده", "تاييد")
-CRITICAL = ("ندد", "تندد", "يندد", "ادان", "تدين", "يدين", "ادانه", "استنكر", "تستنكر", "يستنكر", "اتهم", "تتهم", "يتهم", "رفض", "ترفض", "يرفض", "حذر", "تحذر", "يحذر", "هدد", "تهدد", "يهدد", "انتقد", "تنتقد", "ينتقد", "احتجاج", "احتج", "حمل المسؤوليه", "استياء", "اعتداء", "عدوان", "جرائم")
-
-
-def _words(text: str) -> list[str]:
-    return key_of(text).lower().split()
-
-
-def _starts_with_any(text: str, phrases: Sequence[str]) -> bool:
-    key = key_of(text).lower().lstrip("•-»◄|* ")
-    return any(key.startswith(p) for p in phrases)
 
 
 def rule_baseline(paragraphs: Sequence[str]) -> list[dict]:
-    """Cue phrases: read-also cuts the rest; chrome phrases; dates; short lines."""
+    """Cue phrases: a read-also marker after the body cuts the rest; chrome phrases; dates; short lines."""
     out: list[dict] = []
     cut = False
     seen_body = False
     for text in paragraphs:
-        key = key_of(text).lower()
+        key = folded(text)
         words = key.split()
-        if seen_body and _starts_with_any(text, READ_ALSO):
+        if seen_body and starts_with_any(key, READ_ALSO):
             cut = True
         if cut:
             out.append({"kind": "related"})
             continue
-        kind = None
-        for chrome_kind, phrases in CHROME.items():
-            if len(words) <= 8 and any(key.lstrip("•-»◄|* ").startswith(p) or (len(words) <= 3 and p in key) for p in phrases):
-                kind = chrome_kind
-                break
-        if kind is None and _DATE_RE.search(key):
-            kind = "metadata" if len(words) <= 10 else None
-        if kind is None and len(words) < 6 and not _SENTENCE_END_RE.search(text.strip()):
+        kind = chrome_kind(key)
+        if kind is None and is_date_like(key):
+            kind = "metadata"
+        ends_sentence = bool(SENTENCE_END_RE.search(text.strip()))
+        if kind is None and len(words) < 6 and not ends_sentence:
             kind = "title" if not seen_body and len(words) >= 4 else "ui"
         if kind is None:
-            kind = "title" if not seen_body and len(words) <= 25 and not _SENTENCE_END_RE.search(text.strip()) else "text"
+            kind = "title" if not seen_body and len(words) <= 25 and not ends_sentence else "text"
             seen_body = seen_body or kind == "text"
         out.append({"kind": kind})
     return out
@@ -135,10 +106,7 @@ def lexicon_stance(paragraphs: Sequence[str]) -> list[dict]:
     """Supportive/critical cue words anywhere in the paragraph; both → mixed; none → neutral."""
     out = []
     for text in paragraphs:
-        words = _words(text)
-        joined = " ".join(words)
-        supportive = any(w.lstrip("وف").startswith(c) for w in words for c in SUPPORTIVE if " " not in c)
-        critical = any(w.lstrip("وف").startswith(c) for w in words for c in CRITICAL if " " not in c) or any(c in joined for c in CRITICAL if " " in c)
+        supportive, critical = stance_cues(folded(text))
         stance = "mixed" if supportive and critical else "supportive" if supportive else "critical" if critical else "neutral"
         out.append({"stance": stance})
     return out
@@ -150,7 +118,3 @@ PARAGRAPH_PEERS: dict[str, PeerFn] = {
     "jusText (trafilatura's settings)": justext_trafilatura_settings,
     "trafilatura (HTML-built)": trafilatura_peer,
 }
-
-
-def is_body_kind(kind: str) -> bool:
-    return kind in BODY_KINDS

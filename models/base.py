@@ -13,14 +13,16 @@ project's own text plus a randomly initialised (seeded) small ``BertConfig``.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import os
 import socket
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import BertConfig, BertModel, BertTokenizerFast, PreTrainedTokenizerFast
 
 from .text import normalize_ar
@@ -59,20 +61,70 @@ class ResolvedBase:
     record: dict = field(default_factory=dict)  # name, kind (hub|local|embedded), reason
 
 
+def train_wordpiece_vocab(word_counts: Counter[str], vocab_size: int, min_frequency: int = 2) -> list[str]:
+    """A WordPiece vocabulary learnt by BPE-style merges, deterministic for the same counts.
+
+    ``tokenizers``' own trainer breaks ties between equally frequent pairs in hash
+    order, so two runs on the same text can give different vocabularies; here ties
+    go to the lexicographically smallest pair, so the embedded base is reproducible.
+    """
+    words = [[w[0]] + ["##" + c for c in w[1:]] for w in sorted(word_counts)]
+    counts = [word_counts[w] for w in sorted(word_counts)]
+    vocab = list(SPECIAL_TOKENS) + sorted({s for symbols in words for s in symbols})
+    pair_counts: Counter[tuple[str, str]] = Counter()
+    where: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for i, symbols in enumerate(words):
+        for pair in zip(symbols, symbols[1:], strict=False):
+            pair_counts[pair] += counts[i]
+            where[pair].add(i)
+    heap = [(-c, pair) for pair, c in pair_counts.items()]
+    heapq.heapify(heap)
+    while len(vocab) < vocab_size and heap:
+        negative, pair = heapq.heappop(heap)
+        if -negative != pair_counts.get(pair, 0):
+            continue  # stale entry
+        if -negative < min_frequency:
+            break
+        merged = pair[0] + pair[1][2:]
+        vocab.append(merged)
+        touched: Counter[tuple[str, str]] = Counter()
+        for i in sorted(where.pop(pair, ())):
+            symbols = words[i]
+            for old in zip(symbols, symbols[1:], strict=False):
+                pair_counts[old] -= counts[i]
+                touched[old] += 0
+            j, out = 0, []
+            while j < len(symbols):
+                if j + 1 < len(symbols) and (symbols[j], symbols[j + 1]) == pair:
+                    out.append(merged)
+                    j += 2
+                else:
+                    out.append(symbols[j])
+                    j += 1
+            words[i] = out
+            for new in zip(out, out[1:], strict=False):
+                pair_counts[new] += counts[i]
+                where[new].add(i)
+                touched[new] += 0
+        pair_counts.pop(pair, None)
+        for changed in touched:
+            if pair_counts.get(changed, 0) > 0 and changed != pair:
+                heapq.heappush(heap, (-pair_counts[changed], changed))
+    return list(dict.fromkeys(vocab))
+
+
 def build_embedded_tokenizer(texts: Iterable[str], config: EmbeddedBaseConfig) -> BertTokenizerFast:
-    """Train a WordPiece tokenizer on (normalised) project text. Deterministic for the same text."""
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
-    tokenizer.normalizer = normalizers.BertNormalizer(
-        clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=True
-    )
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=config.vocab_size,
-        min_frequency=config.min_frequency,
-        special_tokens=SPECIAL_TOKENS,
-        show_progress=False,
-    )
-    tokenizer.train_from_iterator((normalize_ar(t) for t in texts), trainer=trainer)
+    """A BERT WordPiece tokenizer trained on (normalised) project text, deterministic for the same text."""
+    normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    word_counts: Counter[str] = Counter()
+    for text in texts:
+        for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(normalize_ar(text))):
+            word_counts[word] += 1
+    vocab = train_wordpiece_vocab(word_counts, config.vocab_size, config.min_frequency)
+    tokenizer = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]", max_input_chars_per_word=100))
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]

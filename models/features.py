@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from transformers import PreTrainedTokenizerFast
 
+from .cues import NUM_CUE_FEATURES, cue_features
 from .labels import BIO2ID, BIO_TAGS, IGNORE_INDEX
 from .registry import ActorRegistry
 from .text import normalize_with_offsets
@@ -32,6 +33,7 @@ class EncodedDocument:
     input_ids: list[list[int]] = field(default_factory=list)
     chunk_paragraph: list[int] = field(default_factory=list)  # paragraph index of each chunk
     token_spans: list[list[Span | None]] = field(default_factory=list)  # original chars per piece; None = special
+    word_starts: list[list[bool]] = field(default_factory=list)  # piece begins a word (pieces after it continue it)
     gazetteer_ids: list[list[int]] = field(default_factory=list)
     paragraph_features: list[list[float]] = field(default_factory=list)
 
@@ -41,14 +43,18 @@ class EncodedDocument:
 
 
 def paragraph_features(text: str, index: int, count: int) -> list[float]:
-    """Length, relative position, digit share and Latin share of a paragraph."""
+    """Length, relative position, digit and Latin shares, then the surface cues of :mod:`models.cues`."""
     length = max(len(text), 1)
     return [
         math.log1p(len(text)) / 6.0,
         index / max(count - 1, 1),
         len(_DIGIT_RE.findall(text)) / length,
         len(_LATIN_RE.findall(text)) / length,
+        *cue_features(text),
     ]
+
+
+NUM_PARAGRAPH_FEATURES = 4 + NUM_CUE_FEATURES
 
 
 def spans_to_tags(token_spans: Sequence[Span | None], spans: Sequence[TypedSpan]) -> list[int]:
@@ -92,6 +98,8 @@ def encode_document(
             None if start == end else (origin[start], origin[end - 1] + 1)
             for start, end in encoding["offset_mapping"][chunk]
         ]
+        words = encoding.word_ids(chunk)
+        doc.word_starts.append([w is not None and (i == 0 or words[i - 1] != w) for i, w in enumerate(words)])
         doc.input_ids.append(encoding["input_ids"][chunk])
         doc.chunk_paragraph.append(paragraph)
         doc.token_spans.append(spans)
@@ -100,46 +108,68 @@ def encode_document(
     return doc
 
 
+def word_spans(token_spans: Sequence[Span | None], word_starts: Sequence[bool]) -> list[Span | None]:
+    """For the first piece of each word, the span of the whole word; None for the other pieces."""
+    out: list[Span | None] = [None] * len(token_spans)
+    current = -1
+    for i, (span, starts) in enumerate(zip(token_spans, word_starts, strict=True)):
+        if span is None:
+            continue
+        if starts or current < 0:
+            current = i
+            out[i] = span
+        else:
+            start, _ = out[current]  # type: ignore[misc]
+            out[current] = (start, span[1])
+    return out
+
+
 def tag_labels(doc: EncodedDocument, actors: Sequence[Sequence[TypedSpan] | None]) -> list[list[int]]:
-    """Gold BIO labels per chunk; -100 for special pieces and for paragraphs without actor gold."""
+    """Gold BIO labels on the first piece of every word (as ``run_ner.py``); -100 elsewhere.
+
+    A word is tagged when it overlaps a gold span, so "لحماس" carries B-ORG for the span
+    "حماس"; the predictor trims such clitics back off. Paragraphs without actor gold
+    are ignored entirely.
+    """
     labels: list[list[int]] = []
-    for paragraph, spans in zip(doc.chunk_paragraph, doc.token_spans, strict=True):
+    for paragraph, spans, starts in zip(doc.chunk_paragraph, doc.token_spans, doc.word_starts, strict=True):
         gold = actors[paragraph]
+        words = word_spans(spans, starts)
         if gold is None:
             labels.append([IGNORE_INDEX] * len(spans))
             continue
-        tags = spans_to_tags(spans, gold)
-        labels.append([IGNORE_INDEX if s is None else t for s, t in zip(spans, tags, strict=True)])
+        tags = spans_to_tags(words, gold)
+        labels.append([IGNORE_INDEX if w is None else t for w, t in zip(words, tags, strict=True)])
     return labels
 
 
-def decode_tags(token_spans: Sequence[Span | None], tag_ids: Sequence[int], scores: Sequence[float]) -> list[tuple[int, int, str, float]]:
-    """Turn per-piece BIO predictions into (start, end, type, mean score) spans.
+def decode_tags(words: Sequence[Span | None], tag_ids: Sequence[int], scores: Sequence[float]) -> list[tuple[int, int, str, float]]:
+    """Turn word-level BIO predictions into (start, end, type, mean score) spans.
 
-    An I- tag that does not continue a span of its type starts one (a lenient decode).
-    Pieces of the same word are joined into the span of the word's first piece.
+    ``words`` comes from :func:`word_spans`: the predictions of a word's first piece
+    stand for the word. An I- tag that does not continue a span of its type starts one.
     """
     spans: list[tuple[int, int, str, float]] = []
     current: list = []  # [start, end, type, [scores]]
-    for span, tag_id, score in zip(token_spans, tag_ids, scores, strict=True):
+
+    def close() -> None:
+        if current:
+            spans.append((current[0], current[1], current[2], sum(current[3]) / len(current[3])))
+
+    for span, tag_id, score in zip(words, tag_ids, scores, strict=True):
         if span is None:
             continue
         tag = BIO_TAGS[tag_id]
         if tag == "O":
-            if current:
-                spans.append((current[0], current[1], current[2], sum(current[3]) / len(current[3])))
-                current = []
+            close()
+            current = []
             continue
         prefix, entity_type = tag.split("-", 1)
-        # I- continues a span of its type; so does any piece glued to it (the same word)
-        if current and entity_type == current[2] and (prefix == "I" or span[0] == current[1]):
-            current[1] = max(current[1], span[1])
+        if current and prefix == "I" and entity_type == current[2]:
+            current[1] = span[1]
             current[3].append(score)
             continue
-        if current:
-            spans.append((current[0], current[1], current[2], sum(current[3]) / len(current[3])))
+        close()
         current = [span[0], span[1], entity_type, [score]]
-    if current:
-        spans.append((current[0], current[1], current[2], sum(current[3]) / len(current[3])))
+    close()
     return spans
-

@@ -1,7 +1,8 @@
 """One network, three heads on a shared BERT encoder.
 
 * every paragraph (split into chunks of at most ``max_tokens`` word pieces) goes
-  through the encoder; its vector is the mean of its chunks' [CLS] states;
+  through the encoder; its vector is the mean over its chunks of [CLS] state ⊕ mean
+  word-piece state, plus surface features (length, position, cues);
 * a bidirectional GRU runs over the paragraph vectors of each document, so the
   kind of a paragraph depends on the paragraphs around it (after "إقرأ أيضاً"
   everything of the pasted article is ``related``). A recurrent state is the
@@ -26,9 +27,9 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from transformers import BertConfig, BertModel, PretrainedConfig, PreTrainedModel
 from transformers.utils import ModelOutput
 
+from .features import NUM_PARAGRAPH_FEATURES
 from .labels import BIO_TAGS, IGNORE_INDEX, KINDS, STANCES
 
-PARAGRAPH_FEATURES = 4  # see features.paragraph_features
 
 
 class NewsPageConfig(PretrainedConfig):
@@ -62,7 +63,7 @@ class NewsPageConfig(PretrainedConfig):
         self.max_tokens = max_tokens
         self.stride = stride
         self.base_model = base_model or {}
-        self.loss_weights = loss_weights or {"kind": 1.0, "stance": 0.5, "tags": 1.0}
+        self.loss_weights = loss_weights or {"kind": 1.0, "stance": 1.0, "tags": 1.0}
 
 
 @dataclass
@@ -89,13 +90,13 @@ class NewsPageModel(PreTrainedModel):
         self.gazetteer = nn.Embedding(len(config.bio_tags), hidden) if config.use_gazetteer else None
         self.dropout = nn.Dropout(config.dropout)
         self.context = nn.GRU(
-            hidden + PARAGRAPH_FEATURES,
+            2 * hidden + NUM_PARAGRAPH_FEATURES,
             config.context_hidden,
             num_layers=config.context_layers,
             batch_first=True,
             bidirectional=True,
         )
-        paragraph_dim = hidden + PARAGRAPH_FEATURES + 2 * config.context_hidden
+        paragraph_dim = 2 * hidden + NUM_PARAGRAPH_FEATURES + 2 * config.context_hidden
         self.kind_head = nn.Sequential(nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.kinds)))
         self.stance_head = nn.Sequential(nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.stances)))
         self.tag_head = nn.Linear(hidden + 2 * config.context_hidden, len(config.bio_tags))
@@ -141,21 +142,28 @@ class NewsPageModel(PreTrainedModel):
         assert states is not None
         return states
 
+    @staticmethod
+    def chunk_vectors(states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """[CLS] state and mean of the word-piece states of every chunk: [chunks, 2 * hidden]."""
+        mask = attention_mask.unsqueeze(-1).to(states.dtype)
+        mean = (states * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return torch.cat([states[:, 0], mean], dim=-1)
+
     def contextualize(
         self,
-        cls_states: torch.Tensor,
+        chunk_vectors: torch.Tensor,
         chunk_paragraph: torch.Tensor,
         paragraph_document: torch.Tensor,
         paragraph_position: torch.Tensor,
         paragraph_features: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Kind and stance logits per paragraph, and each paragraph's document context."""
-        n_paragraphs, hidden = paragraph_document.shape[0], cls_states.shape[-1]
-        # paragraph vector: mean of its chunks' [CLS] states, plus surface features
-        sums = cls_states.new_zeros(n_paragraphs, hidden).index_add_(0, chunk_paragraph, cls_states)
-        ones = torch.ones_like(chunk_paragraph, dtype=cls_states.dtype)
-        counts = cls_states.new_zeros(n_paragraphs).index_add_(0, chunk_paragraph, ones)
-        vectors = torch.cat([sums / counts.clamp(min=1).unsqueeze(-1), paragraph_features.to(cls_states.dtype)], dim=-1)
+        n_paragraphs, width = paragraph_document.shape[0], chunk_vectors.shape[-1]
+        # paragraph vector: mean of its chunks' vectors, plus surface features
+        sums = chunk_vectors.new_zeros(n_paragraphs, width).index_add_(0, chunk_paragraph, chunk_vectors)
+        ones = torch.ones_like(chunk_paragraph, dtype=chunk_vectors.dtype)
+        counts = chunk_vectors.new_zeros(n_paragraphs).index_add_(0, chunk_paragraph, ones)
+        vectors = torch.cat([sums / counts.clamp(min=1).unsqueeze(-1), paragraph_features.to(chunk_vectors.dtype)], dim=-1)
         vectors = self.dropout(vectors)
         # document context: scatter to [documents, paragraphs, dim], run the GRU, gather back
         n_documents = int(paragraph_document.max().item()) + 1
@@ -189,7 +197,7 @@ class NewsPageModel(PreTrainedModel):
     ) -> NewsPageOutput:
         states = self.encode_bucketed(input_ids, attention_mask, gazetteer_ids)
         kind_logits, stance_logits, context = self.contextualize(
-            states[:, 0], chunk_paragraph, paragraph_document, paragraph_position, paragraph_features
+            self.chunk_vectors(states, attention_mask), chunk_paragraph, paragraph_document, paragraph_position, paragraph_features
         )
         tag_logits = self.tag(states, context[chunk_paragraph])
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer, PreTrainedTokenizerFast
+from transformers import BertTokenizerFast, PreTrainedTokenizerFast
 
 from .checkpoint import LINKER_FILE, REGISTRY_FILE
-from .features import EncodedDocument, decode_tags, encode_document
+from .features import EncodedDocument, decode_tags, encode_document, word_spans
 from .labels import BODY_KINDS, label_of
 from .linking import ActorLinker
 from .modeling import NewsPageModel
@@ -52,6 +52,7 @@ class ParagraphPrediction:
     stance_probability: float | None = None
     actors: list[ActorPrediction] = field(default_factory=list)
     stances: list[dict] = field(default_factory=list)
+    truncated: bool = False  # the model saw only the first ``max_paragraph_chars`` characters
 
     @property
     def is_body(self) -> bool:
@@ -104,6 +105,8 @@ class Predictor:
         linker: ActorLinker,
         device: str | torch.device | None = None,
         max_batch_tokens: int = 16384,
+        max_paragraph_chars: int | None = None,
+        encode_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = model.to(self.device).eval()
@@ -111,6 +114,9 @@ class Predictor:
         self.registry = registry
         self.linker = linker
         self.max_batch_tokens = max_batch_tokens
+        self.max_paragraph_chars = max_paragraph_chars
+        # the encoder call (input_ids, attention_mask, gazetteer_ids) → states; swappable, e.g. for an ONNX Runtime session
+        self.encode_fn = encode_fn or self.model.encode
         self.config = model.config
 
     @classmethod
@@ -119,7 +125,7 @@ class Predictor:
         if not (path / "config.json").is_file():
             raise FileNotFoundError(f"no checkpoint at {path} (config.json missing); train one with `make train`")
         model = NewsPageModel.from_pretrained(path)
-        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer = BertTokenizerFast.from_pretrained(path)
         registry = ActorRegistry.load(path / REGISTRY_FILE)
         linker = ActorLinker.load(path / LINKER_FILE, registry)
         return cls(model, tokenizer, registry, linker, device=device, **kwargs)
@@ -131,8 +137,15 @@ class Predictor:
     # ------------------------------------------------------------------ core
     @torch.inference_mode()
     def predict_paragraphs(self, documents: Sequence[Sequence[str]]) -> list[list[ParagraphPrediction]]:
-        """Label the paragraphs of each document; actor offsets are relative to the paragraph."""
-        documents = [list(d) for d in documents]
+        """Label the paragraphs of each document; actor offsets are relative to the paragraph.
+
+        A paragraph longer than ``max_paragraph_chars`` is classified from its first
+        ``max_paragraph_chars`` characters (actors are found there only) and flagged
+        ``truncated``; its text and offsets are returned whole.
+        """
+        full = [list(d) for d in documents]
+        limit = self.max_paragraph_chars
+        documents = [[t[:limit] for t in d] for d in full] if limit else full
         results: list[list[ParagraphPrediction]] = [[] for _ in documents]
         non_empty = [i for i, d in enumerate(documents) if d]
         if not non_empty:
@@ -155,10 +168,10 @@ class Predictor:
             features.extend(doc.paragraph_features)
             offset += n
 
-        buckets, cls = self._encode_sorted(chunks)
+        buckets, vectors = self._encode_sorted(chunks)
         t = lambda xs: torch.tensor(xs, dtype=torch.long, device=self.device)  # noqa: E731
         kind_logits, stance_logits, context = self.model.contextualize(
-            cls, t(chunk_paragraph), t(paragraph_document), t(paragraph_position), torch.tensor(features, device=self.device)
+            vectors, t(chunk_paragraph), t(paragraph_document), t(paragraph_position), torch.tensor(features, device=self.device)
         )
         kind_probs = kind_logits.float().softmax(-1).cpu()
         stance_probs = stance_logits.float().softmax(-1).cpu()
@@ -176,12 +189,13 @@ class Predictor:
         paragraph_offset = 0
         chunk_offset = 0
         for doc_index, doc in enumerate(encoded):
-            texts = documents[non_empty[doc_index]]
+            texts = full[non_empty[doc_index]]
             out = results[non_empty[doc_index]]
             spans_by_paragraph: dict[int, list] = {}
             for local, paragraph in enumerate(doc.chunk_paragraph):
                 c = chunk_offset + local
-                spans_by_paragraph.setdefault(paragraph, []).extend(decode_tags(doc.token_spans[local], tag_ids[c], tag_scores[c]))
+                words = word_spans(doc.token_spans[local], doc.word_starts[local])
+                spans_by_paragraph.setdefault(paragraph, []).extend(decode_tags(words, tag_ids[c], tag_scores[c]))
             for p_index, text in enumerate(texts):
                 g = paragraph_offset + p_index
                 kind_id = int(kind_probs[g].argmax())
@@ -191,6 +205,7 @@ class Predictor:
                 prediction = ParagraphPrediction(
                     index=p_index, start=0, end=len(text), text=text, label=label,
                     label_probability=round(label_probability, 4), kind=kind, kind_probability=round(float(kind_probs[g][kind_id]), 4),
+                    truncated=bool(limit and len(text) > limit),
                 )
                 if kind in BODY_KINDS:
                     stance_id = int(stance_probs[g].argmax())
@@ -206,13 +221,13 @@ class Predictor:
     def _encode_sorted(self, chunks: list[tuple[list[int], list[int]]]) -> tuple[list[tuple[list[int], torch.Tensor]], torch.Tensor]:
         """Run the encoder over length-sorted buckets of at most ``max_batch_tokens`` padded tokens.
 
-        Returns the buckets (chunk indices, padded states) and the [CLS] state of every
-        chunk in the original order.
+        Returns the buckets (chunk indices, padded states) and the vector of every chunk
+        (see :meth:`NewsPageModel.chunk_vectors`) in the original order.
         """
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i][0]))
         pad = self.tokenizer.pad_token_id or 0
         buckets: list[tuple[list[int], torch.Tensor]] = []
-        cls: torch.Tensor | None = None
+        vectors: torch.Tensor | None = None
         start = 0
         while start < len(order):
             end = start + 1
@@ -228,14 +243,16 @@ class Predictor:
                 ids[row, :n] = torch.tensor(chunks[i][0])
                 gaz[row, :n] = torch.tensor(chunks[i][1])
                 mask[row, :n] = 1
-            states = self.model.encode(ids.to(self.device), mask.to(self.device), gaz.to(self.device))
-            if cls is None:
-                cls = states.new_zeros(len(chunks), states.shape[-1])
-            cls[torch.tensor(batch, device=self.device)] = states[:, 0]
+            mask = mask.to(self.device)
+            states = self.encode_fn(ids.to(self.device), mask, gaz.to(self.device))
+            chunk_vectors = self.model.chunk_vectors(states, mask)
+            if vectors is None:
+                vectors = chunk_vectors.new_zeros(len(chunks), chunk_vectors.shape[-1])
+            vectors[torch.tensor(batch, device=self.device)] = chunk_vectors
             buckets.append((batch, states))
             start = end
-        assert cls is not None
-        return buckets, cls
+        assert vectors is not None
+        return buckets, vectors
 
     def _actors(self, text: str, spans: list[tuple[int, int, str, float]]) -> list[ActorPrediction]:
         actors: list[ActorPrediction] = []

@@ -1,7 +1,10 @@
 """The FastAPI service: ``create_app()`` loads the checkpoint once (lifespan) and serves it.
 
-    POST /v1/classify   JSON {"text": ...} or a text/plain body → every paragraph labelled
-    GET  /health        model directory, base model, labels, version
+    POST /v1/classify          JSON {"text": ...} or a text/plain body → every paragraph labelled
+    POST /v1/classify/batch    {"documents": [{"id", "text"}, ...]} → results in order, errors in place
+    GET  /health               liveness: model directory, base model, labels, version
+    GET  /ready                readiness: model loaded and warmed up
+    GET  /metrics              Prometheus metrics
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -24,12 +27,16 @@ from models.labels import BIO_TAGS, KINDS, LABELS, STANCES
 from models.predictor import DocumentPrediction, Predictor
 from models.text import split_paragraphs
 
-from .schemas import ClassifyRequest, ClassifyResponse, ErrorResponse, HealthResponse
+from .batching import BatcherClosed, DynamicBatcher
+from .observability import RequestContextMiddleware, ServiceMetrics, configure_logging, request_id_var
+from .schemas import BatchRequest, BatchResponse, ClassifyRequest, ClassifyResponse, ErrorResponse, HealthResponse, ReadyResponse
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
 TRAIN_HINT = "train one with `make train` (or set MODEL_DIR to a checkpoint directory)"
+WARMUP_TEXT = "عنوان تجريبي للتحمية\nحجم الخط\nوقال المتحدث إن الوفد وصل إلى القاهرة صباح اليوم."
+ERRORS = {code: {"model": ErrorResponse} for code in (400, 413, 415, 422, 503)}
 
 
 class ApiError(Exception):
@@ -39,17 +46,18 @@ class ApiError(Exception):
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}, "request_id": request_id_var.get()})
 
 
-def _response(prediction: DocumentPrediction, predictor: Predictor, model_dir: str) -> dict:
+def to_response(prediction: DocumentPrediction, predictor: Predictor, model_dir: str) -> dict:
+    """The SPEC.md response of one document."""
     paragraphs = []
     for p in prediction.paragraphs:
         item = {
             "index": p.index, "start": p.start, "end": p.end, "text": p.text,
             "label": p.label, "label_probability": p.label_probability,
             "kind": p.kind, "kind_probability": p.kind_probability,
-            "stance": None, "actors": [], "stances": [],
+            "stance": None, "actors": [], "stances": [], "truncated": p.truncated,
         }
         if p.is_body:
             item["stance"] = {"label": p.stance, "probability": p.stance_probability}
@@ -64,7 +72,18 @@ def _response(prediction: DocumentPrediction, predictor: Predictor, model_dir: s
     }
 
 
-async def _read_text(request: Request, settings: Settings) -> str:
+def check_text(text: str, settings: Settings) -> str:
+    """The limits on one document's text; raises :class:`ApiError` naming the limit."""
+    if not text.strip():
+        raise ApiError(422, "empty_text", "text is empty or only whitespace; send the page's text")
+    n_paragraphs = len(split_paragraphs(text))
+    if n_paragraphs > settings.max_paragraphs:
+        raise ApiError(422, "too_many_paragraphs", f"text has {n_paragraphs} paragraphs; the limit is {settings.max_paragraphs} (MAX_PARAGRAPHS)")
+    return text
+
+
+async def read_body(request: Request, settings: Settings) -> tuple[str, str]:
+    """The request body as text and its media type, within the byte limit, UTF-8, JSON or plain text."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.max_request_bytes:
         raise ApiError(413, "request_too_large", f"request body is {declared} bytes; the limit is {settings.max_request_bytes} (MAX_REQUEST_BYTES)")
@@ -74,53 +93,65 @@ async def _read_text(request: Request, settings: Settings) -> str:
         if len(body) > settings.max_request_bytes:
             raise ApiError(413, "request_too_large", f"request body exceeds the limit of {settings.max_request_bytes} bytes (MAX_REQUEST_BYTES)")
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in ("application/json", "text/plain"):
-        raise ApiError(415, "unsupported_media_type", f"content type {media_type or '(none)'!r} is not supported; send application/json {{\"text\": ...}} or text/plain")
     try:
-        decoded = bytes(body).decode("utf-8")
+        return bytes(body).decode("utf-8"), media_type
     except UnicodeDecodeError as err:
         raise ApiError(400, "invalid_utf8", f"the body is not valid UTF-8 (byte {err.start})") from err
-    if media_type == "text/plain":
-        text = decoded
-    else:
-        try:
-            payload = json.loads(decoded)
-        except json.JSONDecodeError as err:
-            raise ApiError(400, "malformed_json", f"malformed JSON: {err.msg} at line {err.lineno} column {err.colno}") from err
-        try:
-            text = ClassifyRequest.model_validate(payload).text
-        except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(x) for x in first["loc"]) or "body"
-            raise ApiError(422, "invalid_request", f"{where}: {first['msg']}") from err
-    if not text.strip():
-        raise ApiError(422, "empty_text", "text is empty or only whitespace; send the page's text")
-    n_paragraphs = len(split_paragraphs(text))
-    if n_paragraphs > settings.max_paragraphs:
-        raise ApiError(422, "too_many_paragraphs", f"text has {n_paragraphs} paragraphs; the limit is {settings.max_paragraphs} (MAX_PARAGRAPHS)")
-    return text
+
+
+def parse_json(decoded: str, model):
+    try:
+        payload = json.loads(decoded)
+    except json.JSONDecodeError as err:
+        raise ApiError(400, "malformed_json", f"malformed JSON: {err.msg} at line {err.lineno} column {err.colno}") from err
+    try:
+        return model.model_validate(payload)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "body"
+        raise ApiError(422, "invalid_request", f"{where}: {first['msg']}") from err
 
 
 def create_app(settings: Settings | None = None, predictor: Predictor | None = None) -> FastAPI:
     """Build the app. A ready ``predictor`` may be passed (tests); else it is loaded from ``settings.model_dir``."""
     settings = settings or Settings()
+    metrics = ServiceMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.predictor = predictor
-        app.state.load_error = None
-        if app.state.predictor is None:
+        state = app.state
+        state.predictor, state.load_error, state.ready, state.batcher = predictor, None, False, None
+        if state.predictor is None:
             try:
-                app.state.predictor = Predictor.from_pretrained(settings.model_dir, device=settings.device, max_batch_tokens=settings.max_batch_tokens)
-                base = app.state.predictor.base_model
-                logger.info("Serving %s (base model %s, %s)", settings.model_dir, base.get("name"), base.get("kind"))
-                if base.get("kind") == "embedded":
-                    logger.warning("This checkpoint was trained on the EMBEDDED small Arabic BERT, not CAMeLBERT.")
+                state.predictor = Predictor.from_pretrained(settings.model_dir, device=settings.device, max_batch_tokens=settings.max_batch_tokens, max_paragraph_chars=settings.max_paragraph_chars)
             except (FileNotFoundError, OSError, ValueError) as err:
-                app.state.load_error = f"no model loaded from {settings.model_dir}: {err}"
-                logger.error("%s; %s", app.state.load_error, TRAIN_HINT)
-        app.state.limiter = anyio.CapacityLimiter(settings.inference_threads)
+                state.load_error = f"no model loaded from {settings.model_dir}: {err}"
+                logger.error("%s; %s", state.load_error, TRAIN_HINT)
+        if state.predictor is not None:
+            loaded: Predictor = state.predictor
+            base = loaded.base_model
+            logger.info("serving %s (base model %s, %s)", settings.model_dir, base.get("name"), base.get("kind"))
+            if base.get("kind") == "embedded":
+                logger.warning("this checkpoint was trained on the EMBEDDED small Arabic BERT, not CAMeLBERT")
+
+            def run_batch(texts: list[str]) -> list[DocumentPrediction]:
+                predictions = loaded.predict_texts(texts)
+                metrics.paragraphs.inc(sum(len(p.paragraphs) for p in predictions))
+                metrics.documents.inc(len(predictions))
+                return predictions
+
+            def on_batch(requests: int, documents: int) -> None:
+                metrics.batch_requests.observe(requests)
+                metrics.batch_documents.observe(documents)
+
+            state.batcher = DynamicBatcher(run_batch, max_batch_tokens=settings.max_batch_tokens, max_wait_ms=settings.batch_wait_ms, enabled=settings.dynamic_batching, on_batch=on_batch)
+            state.batcher.start()
+            await state.batcher.submit([WARMUP_TEXT])  # warm up: the first real request is not the slow one
+            state.ready = True
         yield
+        state.ready = False
+        if state.batcher is not None:
+            await state.batcher.close()  # requests in flight finish; new ones get 503
 
     app = FastAPI(
         title="Arabic news page classifier",
@@ -129,6 +160,8 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, err: ApiError) -> JSONResponse:
@@ -143,6 +176,21 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     async def http_error(_: Request, err: StarletteHTTPException) -> JSONResponse:
         return _error(err.status_code, "http_error", str(err.detail))
 
+    def _batcher(request: Request) -> tuple[Predictor, DynamicBatcher]:
+        state = request.app.state
+        if state.predictor is None or state.batcher is None:
+            raise ApiError(503, "no_model", f"{state.load_error}; {TRAIN_HINT}")
+        return state.predictor, state.batcher
+
+    async def _predict(batcher: DynamicBatcher, texts: list[str]) -> list[DocumentPrediction]:
+        metrics.queue_depth.set(batcher.queue_depth + 1)
+        try:
+            return await batcher.submit(texts)
+        except BatcherClosed as err:
+            raise ApiError(503, "shutting_down", str(err)) from err
+        finally:
+            metrics.queue_depth.set(batcher.queue_depth)
+
     @app.get("/health", response_model=HealthResponse)
     async def health(request: Request) -> dict:
         loaded: Predictor | None = request.app.state.predictor
@@ -155,10 +203,21 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
             "detail": None if loaded else f"{request.app.state.load_error}; {TRAIN_HINT}",
         }
 
+    @app.get("/ready", response_model=ReadyResponse, responses={503: {"model": ReadyResponse}})
+    async def ready(request: Request) -> JSONResponse:
+        if request.app.state.ready:
+            return JSONResponse({"ready": True, "detail": None})
+        detail = request.app.state.load_error or "warming up"
+        return JSONResponse({"ready": False, "detail": f"{detail}; {TRAIN_HINT}" if request.app.state.load_error else detail}, status_code=503)
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    async def prometheus_metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     @app.post(
         "/v1/classify",
         response_model=ClassifyResponse,
-        responses={400: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+        responses=ERRORS,
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -170,16 +229,50 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         },
     )
     async def classify(request: Request) -> dict:
-        loaded: Predictor | None = request.app.state.predictor
-        if loaded is None:
-            raise ApiError(503, "no_model", f"{request.app.state.load_error}; {TRAIN_HINT}")
-        text = await _read_text(request, settings)
-        prediction = await anyio.to_thread.run_sync(loaded.predict_text, text, limiter=request.app.state.limiter)
-        return _response(prediction, loaded, settings.model_dir)
+        loaded, batcher = _batcher(request)
+        decoded, media_type = await read_body(request, settings)
+        if media_type == "text/plain":
+            text = decoded
+        elif media_type == "application/json":
+            text = parse_json(decoded, ClassifyRequest).text
+        else:
+            raise ApiError(415, "unsupported_media_type", f"content type {media_type or '(none)'!r} is not supported; send application/json {{\"text\": ...}} or text/plain")
+        (prediction,) = await _predict(batcher, [check_text(text, settings)])
+        return to_response(prediction, loaded, settings.model_dir)
+
+    @app.post(
+        "/v1/classify/batch",
+        response_model=BatchResponse,
+        responses=ERRORS,
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": BatchRequest.model_json_schema()}}}},
+    )
+    async def classify_batch(request: Request) -> dict:
+        loaded, batcher = _batcher(request)
+        decoded, media_type = await read_body(request, settings)
+        if media_type != "application/json":
+            raise ApiError(415, "unsupported_media_type", f"content type {media_type or '(none)'!r} is not supported; send application/json {{\"documents\": [...]}}")
+        documents = parse_json(decoded, BatchRequest).documents
+        if len(documents) > settings.max_batch_documents:
+            raise ApiError(422, "too_many_documents", f"{len(documents)} documents; the limit is {settings.max_batch_documents} (MAX_BATCH_DOCUMENTS)")
+        results: list[dict] = [{"index": i, "id": d.id, "ok": False, "result": None, "error": None} for i, d in enumerate(documents)]
+        valid: list[int] = []
+        for i, document in enumerate(documents):
+            try:
+                check_text(document.text, settings)
+                valid.append(i)
+            except ApiError as err:
+                results[i]["error"] = {"code": err.code, "message": err.message}
+        if valid:
+            predictions = await _predict(batcher, [documents[i].text for i in valid])
+            for i, prediction in zip(valid, predictions, strict=True):
+                results[i].update(ok=True, result=to_response(prediction, loaded, settings.model_dir))
+        return {"results": results}
 
     return app
 
 
 def app_factory() -> FastAPI:
-    """Entry point for ``uvicorn --factory serving.app:app_factory``."""
-    return create_app()
+    """Entry point for ``uvicorn --factory serving.app:app_factory`` (``make serve``)."""
+    settings = Settings()
+    configure_logging(settings.log_json)
+    return create_app(settings)

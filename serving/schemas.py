@@ -11,6 +11,16 @@ class ClassifyRequest(BaseModel):
     text: str = Field(..., description="The scraped page as plain text; paragraphs are its non-empty lines.", examples=["موسكو تستقبل وفداً من حماس\nحجم الخط\nوقالت الخارجية الروسية في بيان إن اللقاء بحث وقف إطلاق النار."])
 
 
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+    request_id: str | None = None
+
+
 class ActorOut(BaseModel):
     start: int = Field(..., description="Offset in the original text (inclusive).")
     end: int = Field(..., description="Offset in the original text (exclusive).")
@@ -43,6 +53,7 @@ class ParagraphOut(BaseModel):
     stance: StanceOut | None = Field(None, description="Body paragraphs only.")
     actors: list[ActorOut] = Field(default_factory=list, description="Body paragraphs only.")
     stances: list[StanceTriple] = Field(default_factory=list, description="Body paragraphs only.")
+    truncated: bool = Field(False, description="The model read only the first MAX_PARAGRAPH_CHARS characters.")
 
 
 class ActorSummary(BaseModel):
@@ -80,6 +91,32 @@ class ClassifyResponse(BaseModel):
     document: DocumentOut
 
 
+class BatchDocument(BaseModel):
+    id: str | None = Field(None, description="Your id for the document, echoed in the result.")
+    text: str
+
+
+class BatchRequest(BaseModel):
+    documents: list[BatchDocument] = Field(..., min_length=1, description="Documents to classify; results come back in this order.")
+
+
+class BatchItem(BaseModel):
+    index: int
+    id: str | None = None
+    ok: bool
+    result: ClassifyResponse | None = None
+    error: ErrorBody | None = None
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchItem]
+
+
+class ReadyResponse(BaseModel):
+    ready: bool
+    detail: str | None = None
+
+
 class HealthResponse(BaseModel):
     status: Literal["ok", "no_model"]
     model_dir: str
@@ -89,10 +126,3 @@ class HealthResponse(BaseModel):
     detail: str | None = None
 
 
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody

@@ -81,22 +81,29 @@ def tiny_model(tokenizer):
 @pytest.fixture(scope="session")
 def trained_checkpoint(tmp_path_factory, data_dir) -> tuple[Path, dict]:
     """A tiny model trained end to end by training.train.main on the test corpus."""
+    from training.build_data import build
+    from training.pages import PageConfig
     from training.train import main
 
     out = tmp_path_factory.mktemp("checkpoint")
-    build = tmp_path_factory.mktemp("build")
+    pages_dir = tmp_path_factory.mktemp("build")
+    build(data_dir, pages_dir, seed=11, config=PageConfig(pages_per_article=5))
+    train_file = pages_dir / "train.jsonl"
+    dev_file = pages_dir / "tiny-dev.jsonl"
+    dev_file.write_text("".join(train_file.read_text(encoding="utf-8").splitlines(keepends=True)[::4]), encoding="utf-8")
     metrics = main([
         "--base_model", "embedded",
         "--data_dir", str(data_dir),
-        "--build_dir", str(build),
+        "--train_file", str(train_file),
+        "--validation_file", str(dev_file),
         "--output_dir", str(out),
-        "--pages_per_article", "4",
         "--embedded_hidden_size", "32",
         "--embedded_layers", "1",
         "--embedded_vocab_size", "400",
         "--context_hidden", "16",
         "--max_tokens", "32",
-        "--num_train_epochs", "3",
+        "--stride", "8",
+        "--num_train_epochs", "4",
         "--per_device_train_batch_size", "2",
         "--learning_rate", "3e-3",
         "--warmup_steps", "0",

@@ -1,4 +1,4 @@
-from models.features import decode_tags, encode_document, spans_to_tags, tag_labels
+from models.features import decode_tags, encode_document, spans_to_tags, tag_labels, word_spans
 from models.labels import BIO2ID, BIO_TAGS, IGNORE_INDEX
 
 
@@ -12,6 +12,7 @@ def test_bio_labels_align_to_word_pieces_from_offsets(tokenizer, registry):
     spans = doc.token_spans[0]
     tagged = [(spans[i], BIO_TAGS[t]) for i, t in enumerate(first) if t not in (IGNORE_INDEX, BIO2ID["O"])]
     assert tagged[0][1] == "B-PERS" and text[tagged[0][0][0] : tagged[0][0][1]] in "بوغدانوف"
+    assert sum(1 for t in first if t != IGNORE_INDEX) == sum(doc.word_starts[0])  # one label per word
     assert [t for _, t in tagged if t.startswith("B-")] == ["B-PERS", "B-LOC", "B-ORG"]
     # special tokens are ignored
     assert first[0] == IGNORE_INDEX and first[-1] == IGNORE_INDEX
@@ -31,14 +32,24 @@ def test_long_paragraphs_are_split_into_overlapping_chunks(tokenizer, registry):
     assert all(len(ids) <= 24 for ids in doc.input_ids)
 
 
-def test_decode_tags_joins_pieces_and_words():
-    spans = [None, (0, 4), (4, 8), (9, 14), (15, 17), None]
-    tags = [0, BIO2ID["B-PERS"], BIO2ID["B-PERS"], BIO2ID["I-PERS"], 0, 0]
-    assert [(s, e, t) for s, e, t, _ in decode_tags(spans, tags, [1.0] * 6)] == [(0, 14, "PERS")]
+def test_words_take_the_tag_of_their_first_piece():
+    # "بوغ ##دانوف" is one word: its span is the whole word, its tag the first piece's
+    token_spans = [None, (0, 3), (3, 8), (9, 14), (15, 17), None]
+    starts = [False, True, False, True, True, False]
+    words = word_spans(token_spans, starts)
+    assert words == [None, (0, 8), None, (9, 14), (15, 17), None]
+    tags = [0, BIO2ID["B-PERS"], BIO2ID["O"], BIO2ID["I-PERS"], 0, 0]
+    assert [(s, e, t) for s, e, t, _ in decode_tags(words, tags, [1.0] * 6)] == [(0, 14, "PERS")]
+
+
+def test_a_stray_inside_tag_starts_a_span():
+    words = [None, (0, 4), (5, 9), None]
+    tags = [0, BIO2ID["O"], BIO2ID["I-LOC"], 0]
+    assert [(s, e, t) for s, e, t, _ in decode_tags(words, tags, [1.0] * 4)] == [(5, 9, "LOC")]
 
 
 def test_spans_to_tags_round_trip_through_decode():
     token_spans = [None, (0, 5), (6, 10), (11, 15), (16, 20), None]
-    gold = [(6, 15, "ORG")]
-    tags = spans_to_tags(token_spans, gold)
-    assert [(s, e, t) for s, e, t, _ in decode_tags(token_spans, tags, [0.9] * len(tags))] == [(6, 15, "ORG")]
+    words = word_spans(token_spans, [False, True, True, True, True, False])
+    tags = spans_to_tags(words, [(6, 15, "ORG")])
+    assert [(s, e, t) for s, e, t, _ in decode_tags(words, tags, [0.9] * len(tags))] == [(6, 15, "ORG")]

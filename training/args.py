@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
 from transformers import TrainingArguments
 
 
@@ -25,6 +26,10 @@ class ModelArguments:
     embedded_layers: int = field(default=4, metadata={"help": "Embedded base: transformer layers."})
     embedded_vocab_size: int = field(default=8000, metadata={"help": "Embedded base: WordPiece vocabulary size."})
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.stride < self.max_tokens - 2:
+            raise ValueError(f"--stride {self.stride} must be below --max_tokens {self.max_tokens} minus the 2 special tokens")
+
 
 @dataclass
 class DataArguments:
@@ -32,7 +37,7 @@ class DataArguments:
     train_file: str | None = field(default=None, metadata={"help": "SPEC.md JSONL pages to train on (default: built from data_dir)."})
     validation_file: str | None = field(default=None, metadata={"help": "SPEC.md JSONL pages for dev evaluation (default: built)."})
     build_dir: str = field(default="data/build", metadata={"help": "Where assembled pages are written."})
-    pages_per_article: int = field(default=3, metadata={"help": "Pages assembled per training article."})
+    pages_per_article: int = field(default=8, metadata={"help": "Pages assembled per training article (each a fresh random page)."})
     max_train_documents: int | None = field(default=None, metadata={"help": "Truncate the training set (smoke runs)."})
     max_eval_documents: int | None = field(default=None, metadata={"help": "Truncate the dev set."})
 
@@ -41,15 +46,17 @@ def default_training_arguments(**overrides) -> dict:
     """Defaults that suit document batches on a CPU; every one can be overridden by a flag."""
     defaults = {
         "output_dir": "checkpoints/latest",
-        "num_train_epochs": 6,
+        "num_train_epochs": 1,  # one pass over many freshly assembled pages beats epochs over few
         "per_device_train_batch_size": 4,
         "per_device_eval_batch_size": 8,
         "learning_rate": 5e-4,
         "weight_decay": 0.01,
         "warmup_steps": 50,
         "lr_scheduler_type": "linear",
-        "eval_strategy": "epoch",
-        "save_strategy": "epoch",
+        "eval_strategy": "steps",
+        "eval_steps": 0.25,  # a ratio of the total steps: four dev evaluations, the best one is kept
+        "save_strategy": "steps",
+        "save_steps": 0.25,
         "save_total_limit": 1,
         "load_best_model_at_end": True,
         "metric_for_best_model": "score",
@@ -62,6 +69,7 @@ def default_training_arguments(**overrides) -> dict:
         "dataloader_num_workers": 0,
         "disable_tqdm": False,
         "save_only_model": True,
+        "dataloader_pin_memory": torch.cuda.is_available(),
     }
     defaults.update(overrides)
     return defaults

@@ -9,6 +9,7 @@ article or pasted as related text, belong to one split only.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 from collections import Counter
@@ -22,14 +23,15 @@ from .pages import PageAssembler, PageConfig
 logger = logging.getLogger(__name__)
 
 
-def build(data_dir: Path, out_dir: Path, seed: int, config: PageConfig) -> dict:
+def build(data_dir: Path, out_dir: Path, seed: int, config: PageConfig, eval_pages_per_article: int = 3) -> dict:
     registry = ActorRegistry.load(data_dir / "registry.json")
     articles = load_corpus(data_dir / "articles", registry)
     out_dir.mkdir(parents=True, exist_ok=True)
     stats: dict = {"articles": {}, "pages": {}, "paragraphs": {}}
     for offset, split in enumerate(SPLITS):
         members = [a for a in articles if split_of(a.id) == split]
-        assembler = PageAssembler.from_files(data_dir / "chrome" / "outlets.json", members, config)
+        split_config = config if split == "train" else dataclasses.replace(config, pages_per_article=eval_pages_per_article)
+        assembler = PageAssembler.from_files(data_dir / "chrome" / "outlets.json", members, split_config)
         pages = assembler.pages(seed + offset)
         with (out_dir / f"{split}.jsonl").open("w", encoding="utf-8") as handle:
             for page in pages:

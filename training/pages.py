@@ -26,6 +26,7 @@ _HIJRI_MONTHS = ["محرم", "صفر", "ربيع الأول", "ربيع الآخ
 _WEEKDAYS = ["الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"]
 _PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
 _TAG_SEPARATORS = (" ", "، ", " | ", " - ", ", ", " ، ")
+_INLINE_MARKERS = ("اقرأ أيضاً:", "إقرأ أيضا:", "اقرأ أيضا", "Related", "طالع أيضا:", "شاهد أيضاً:", "اقرأ المزيد:", "ذات صلة:")
 
 
 @dataclass
@@ -44,6 +45,11 @@ class PageConfig:
     p_chrome_inside_body: float = 0.15  # an ad or share line between body paragraphs
     p_bare_page: float = 0.05  # the article alone, no chrome
     p_glue: float = 0.5  # on outlets that glue, a marker is glued to the next line
+    p_drop_slot: float = 0.2  # a whole chrome slot (top, after title, after body, footer) is missing
+    p_second_outlet: float = 0.3  # some slots come from a second outlet's chrome (sites change templates)
+    p_pasted_source: float = 0.1  # a pasted article ends with its own source line
+    p_pasted_untitled: float = 0.15  # a pasted article follows its marker without its title
+    p_glued_chrome: float = 0.1  # two chrome lines arrive glued into one paragraph
 
 
 @dataclass
@@ -94,7 +100,9 @@ class PageAssembler:
         for paragraph in article.paragraphs:
             for mention in paragraph.actors:
                 names.append(paragraph.text[mention.start : mention.end])
-        names = list(dict.fromkeys(names))
+        if article.title:  # keyword lists mix actor names with topic words of the headline
+            names += [w.strip('"«»:،.') for w in article.title.text.split() if len(w) > 4][: rng.randint(0, 3)]
+        names = list(dict.fromkeys(n for n in names if n))
         rng.shuffle(names)
         return names[: rng.randint(1, 5)] or [rng.choice(self.chrome["sections"])]
 
@@ -125,7 +133,17 @@ class PageAssembler:
                 text = self._fill(template, rng, outlet, article, when)
                 if text:
                     lines.append(Line(text, kind))
+        if len(lines) > 1 and rng.random() < self.config.p_glued_chrome:
+            i = rng.randrange(len(lines) - 1)
+            lines[i : i + 2] = [Line(lines[i].text + lines[i + 1].text, lines[i].kind)]
         return lines
+
+    def _page_slot(self, rng: random.Random, outlets: tuple[dict, dict], slot: str, article: Article, when: datetime) -> list[Line]:
+        """A slot of the page: sometimes missing, sometimes from the second outlet's template."""
+        if rng.random() < self.config.p_drop_slot:
+            return []
+        outlet = outlets[1] if rng.random() < self.config.p_second_outlet else outlets[0]
+        return self._slot(rng, outlet, slot, article, when)
 
     # ------------------------------------------------------------------ pieces
     def _others(self, rng: random.Random, main: Article, k: int) -> list[Article]:
@@ -136,7 +154,9 @@ class PageAssembler:
         lines: list[Line] = []
         marker = rng.choice(outlet["read_also"])
         title = other.title.text if other.title else other.paragraphs[0].text
-        if outlet.get("glue") and rng.random() < self.config.p_glue:
+        if rng.random() < self.config.p_pasted_untitled:
+            lines.append(Line(marker, "related"))
+        elif outlet.get("glue") and rng.random() < self.config.p_glue:
             lines.append(Line(marker + title, "related"))
         else:
             lines.append(Line(marker, "related"))
@@ -148,7 +168,7 @@ class PageAssembler:
         body = other.body
         keep = len(body) if rng.random() < self.config.p_pasted_whole else rng.randint(1, max(1, len(body) - 1))
         lines.extend(Line(p.text, "related") for p in body[:keep])
-        if rng.random() < 0.25:
+        if rng.random() < self.config.p_pasted_source:
             lines.append(Line(rng.choice(["المصدر: " + rng.choice(self.chrome["sections"]), "(وكالات)", f"المصدر: {outlet['name']}"]), "related"))
         return lines
 
@@ -172,9 +192,9 @@ class PageAssembler:
             if i == inline_at:
                 other = self._others(rng, main, 1)[0]
                 title = other.title.text if other.title else other.paragraphs[0].text
-                marker = rng.choice(outlet["read_also"])
-                glue = outlet.get("glue") and rng.random() < self.config.p_glue
-                lines.append(Line(marker + ("" if glue else " ") + title if rng.random() < 0.7 else title, "related"))
+                marker = rng.choice(list(outlet["read_also"]) + list(_INLINE_MARKERS))
+                glue = rng.random() < self.config.p_glue
+                lines.append(Line(marker + ("" if glue else " ") + title if rng.random() < 0.8 else title, "related"))
             if i == chrome_at:
                 lines.append(rng.choice([Line("إعلان", "ad"), Line("Advertisement", "ad"), Line("مساحة إعلانية", "ad")] + [
                     x for x in self._slot(rng, outlet, "after_title", main, when) if x.kind in ("share", "ui")
@@ -186,29 +206,30 @@ class PageAssembler:
     def page(self, main: Article, rng: random.Random, page_id: str) -> dict:
         """One page (a SPEC.md document) showing ``main`` as its article."""
         outlet = rng.choice(self.outlets)
+        outlets = (outlet, rng.choice(self.outlets))
         when = datetime(2023, 1, 1) + timedelta(minutes=rng.randint(0, 60 * 24 * 365 * 3))
         cfg = self.config
         title = [Line(main.title.text, "title", main.title.to_json())] if main.title else []
         bare = rng.random() < cfg.p_bare_page
         lines: list[Line] = []
         if not bare:
-            lines += self._slot(rng, outlet, "top", main, when)
+            lines += self._page_slot(rng, outlets, "top", main, when)
         if title and rng.random() >= cfg.p_no_title:
             lines += title
         if not bare:
-            after_title = self._slot(rng, outlet, "after_title", main, when)
+            after_title = self._page_slot(rng, outlets, "after_title", main, when)
             lines += after_title
             if title and rng.random() < cfg.p_repeat_title:
                 lines += title
         lines += self._body(rng, outlet, main, when)
         if not bare:
-            lines += self._slot(rng, outlet, "after_body", main, when)
+            lines += self._page_slot(rng, outlets, "after_body", main, when)
             if rng.random() < cfg.p_pasted_articles:
                 for other in self._others(rng, main, rng.randint(1, cfg.max_pasted_articles)):
                     lines += self._pasted_article(rng, outlet, other, when)
             if rng.random() < cfg.p_related_list:
                 lines += self._related_list(rng, outlet, main)
-            lines += self._slot(rng, outlet, "footer", main, when)
+            lines += self._page_slot(rng, outlets, "footer", main, when)
         paragraphs = []
         for line in lines:
             if line.source is not None:

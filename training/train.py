@@ -106,14 +106,16 @@ def main(argv: list[str] | None = None) -> dict:
         build(data_dir, Path(data_args.build_dir), training_args.data_seed or training_args.seed, PageConfig(pages_per_article=data_args.pages_per_article))
         data_args.train_file = str(Path(data_args.build_dir) / "train.jsonl")
         data_args.validation_file = data_args.validation_file or str(Path(data_args.build_dir) / "dev.jsonl")
-    files = {"train": data_args.train_file}
-    if data_args.validation_file:
-        files["validation"] = data_args.validation_file
+    train_documents = _read_jsonl(data_args.train_file)[: data_args.max_train_documents]
+    if not train_documents:
+        raise SystemExit(f"no training documents in {data_args.train_file}")
+    eval_documents = _read_jsonl(data_args.validation_file)[: data_args.max_eval_documents] if data_args.validation_file else []
+    if data_args.validation_file and not eval_documents:
+        logger.warning("No documents in %s: training without dev evaluation", data_args.validation_file)
+    files = {"train": data_args.train_file} | ({"validation": data_args.validation_file} if eval_documents else {})
     raw = load_documents(files)
     if data_args.max_train_documents:
-        raw["train"] = raw["train"].select(range(min(data_args.max_train_documents, len(raw["train"]))))
-    train_documents = _read_jsonl(data_args.train_file)[: len(raw["train"])]
-    eval_documents = _read_jsonl(data_args.validation_file)[: data_args.max_eval_documents] if data_args.validation_file else []
+        raw["train"] = raw["train"].select(range(len(train_documents)))
 
     corpus_texts = [p["text"] for d in train_documents for p in d["paragraphs"]]
     embedded = EmbeddedBaseConfig(
@@ -185,6 +187,7 @@ def main(argv: list[str] | None = None) -> dict:
         },
         "arguments": {"model": vars(model_args), "data": vars(data_args), "training": {k: v for k, v in training_args.to_dict().items() if isinstance(v, (int, float, str, bool, type(None)))}},
         "metrics": {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v))},
+        "log_history": trainer.state.log_history,
     }
     save_checkpoint(output_dir, trainer.model, base.tokenizer, registry, linker, metadata)
     trainer.log_metrics("all", metrics)

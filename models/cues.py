@@ -1,0 +1,98 @@
+"""Surface cues of Arabic news pages, written for this project, used as model features.
+
+Read-also markers, chrome phrases by kind, date-like lines, and supportive/critical
+cue words. The model receives them as paragraph features and learns how much to
+trust them; the cue-phrase and lexicon baselines of the evaluation use the same lists.
+All matching is on :func:`models.registry.key_of` folded text (no hamza/ta marbuta
+distinctions, no diacritics), lower-cased for Latin chrome.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .registry import key_of
+
+READ_ALSO: tuple[str, ...] = (
+    "اقرا ايضا", "اقرا المزيد", "مقالات مشابهه", "مقالات ذات صله", "اخبار ذات صله", "مواضيع ذات صله", "شاهد ايضا",
+    "طالع ايضا", "يهمك ايضا", "related", "read more", "read also", "الاكثر قراءه", "المزيد من الاخبار", "قد يعجبك ايضا",
+    "اخبار متعلقه", "ذات صله", "اقرا ايضاً",
+)
+CHROME: dict[str, tuple[str, ...]] = {
+    "metadata": ("المصدر", "تاريخ النشر", "اخر تحديث", "نشر في", "نشر بتاريخ", "بقلم", "كتب", "كتبت", "تحرير", "وكالات", "مراسل", "محرر", "by "),
+    "tags": ("كلمات دلاليه", "الوسوم", "الكلمات المفتاحيه", "وسوم", "tags", "#"),
+    "share": ("شارك", "مشاركه", "طباعه", "تابعونا", "تابعنا", "تابع", "اشترك", "حمل تطبيق", "تطبيق", "النشره", "facebook", "whatsapp", "twitter", "telegram", "نسخ الرابط", "share", "print", "واتساب", "فيسبوك"),
+    "comments": ("تعليق", "التعليقات", "اضف تعليق", "اترك تعليق", "البريد الالكتروني", "comments", "ارسال", "الاسم"),
+    "ad": ("اعلان", "advertisement", "محتوي مدعوم", "مساحه اعلانيه", "sponsored", "اعلانات"),
+    "ui": ("حجم الخط", "استمع", "مده القراءه", "الرئيسيه", "مشاهده", "عدد القراءات", "اضغط هنا", "انقر", "المزيد", "تخطي", "القائمه", "بحث"),
+}
+SUPPORTIVE: tuple[str, ...] = (
+    "رحب", "ترحب", "يرحب", "ترحيب", "اشاد", "تشيد", "يشيد", "اشاده", "ثمن", "تثمن", "يثمن", "ايد", "تؤيد", "يؤيد", "تاييد",
+    "دعم", "تدعم", "يدعم", "شكر", "تشكر", "يشكر", "امتنان", "ممتن", "تقدير", "اتفق", "تعاون", "اثني", "هنا", "بارك",
+)
+CRITICAL: tuple[str, ...] = (
+    "ندد", "تندد", "يندد", "ادان", "تدين", "يدين", "ادانه", "استنكر", "تستنكر", "يستنكر", "اتهم", "تتهم", "يتهم", "رفض", "ترفض",
+    "يرفض", "حذر", "تحذر", "يحذر", "هدد", "تهدد", "يهدد", "انتقد", "تنتقد", "ينتقد", "احتجاج", "احتج", "استياء", "حمل", "تحمل",
+    "يحمل", "طالب", "عدوان", "جرائم", "انتهاك",
+)
+_DATE_RE = re.compile(
+    r"^[\d\s/:\-@.,٠-٩]*(?:gmt)?[\d\s/:\-@.,٠-٩]*$|\d{4}.{0,20}\d{1,2}:\d{2}|\d{1,2}(?:st|nd|rd|th),|منذ \d+|\d{1,2}:\d{2}\s*[صم]?$",
+    re.IGNORECASE,
+)
+SENTENCE_END_RE = re.compile(r"[.!؟?»\"”'’)]$")
+_BULLET_RE = re.compile(r"^\s*[•\-»◄|*·▪●]")
+_STRIP = "•-»◄|*·▪● "
+
+
+def folded(text: str) -> str:
+    return key_of(text).lower()
+
+
+def starts_with_any(key: str, phrases: tuple[str, ...]) -> bool:
+    key = key.lstrip(_STRIP)
+    return any(key.startswith(p) for p in phrases)
+
+
+def chrome_kind(key: str) -> str | None:
+    """The chrome kind whose phrase a short line starts with (or is), if any."""
+    words = key.split()
+    if len(words) > 10:
+        return None
+    for kind, phrases in CHROME.items():
+        if starts_with_any(key, phrases) or (len(words) <= 3 and any(p in key for p in phrases)):
+            return kind
+    return None
+
+
+def is_date_like(key: str) -> bool:
+    return len(key.split()) <= 12 and bool(_DATE_RE.search(key))
+
+
+def stance_cues(key: str) -> tuple[int, int]:
+    """Counts of supportive and critical cue words (a leading و/ف/ل conjunction ignored)."""
+    words = [w.lstrip("وف") for w in key.split()]
+    supportive = sum(any(w.startswith(c) for c in SUPPORTIVE) for w in words)
+    critical = sum(any(w.startswith(c) for c in CRITICAL) for w in words)
+    return supportive, critical
+
+
+CHROME_KINDS: tuple[str, ...] = tuple(CHROME)
+
+
+def cue_features(text: str) -> list[float]:
+    """Read-also, chrome kind (one-hot), date, bullet, sentence end, stance cue counts."""
+    key = folded(text)
+    kind = chrome_kind(key)
+    supportive, critical = stance_cues(key)
+    return [
+        float(starts_with_any(key, READ_ALSO)),
+        *(float(kind == k) for k in CHROME_KINDS),
+        float(is_date_like(key)),
+        float(bool(_BULLET_RE.match(text))),
+        float(bool(SENTENCE_END_RE.search(text.strip()))),
+        min(supportive, 3) / 3,
+        min(critical, 3) / 3,
+    ]
+
+
+NUM_CUE_FEATURES = 1 + len(CHROME_KINDS) + 5

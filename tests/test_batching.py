@@ -1,0 +1,94 @@
+import asyncio
+import time
+
+import pytest
+
+from serving.batching import BatcherClosed, DynamicBatcher
+
+
+def _recording(delay: float = 0.05):
+    sizes: list[int] = []
+
+    def run(texts: list[str]) -> list[int]:
+        sizes.append(len(texts))
+        time.sleep(delay)
+        return [len(t) for t in texts]
+
+    return run, sizes
+
+
+def test_concurrent_requests_share_batches_and_results_stay_in_order():
+    async def scenario():
+        run, sizes = _recording()
+        batcher = DynamicBatcher(run, max_batch_tokens=10_000, max_wait_ms=20)
+        batcher.start()
+        assert await batcher.submit(["أ" * 8]) == [8]  # a lone request goes alone
+        results = await asyncio.gather(*(batcher.submit(["ب" * n, "ج"]) for n in range(1, 9)))
+        await batcher.close()
+        return sizes, results
+
+    sizes, results = asyncio.run(scenario())
+    assert sizes[0] == 1
+    assert results == [[n, 1] for n in range(1, 9)]
+    assert len(sizes) - 1 < 8  # eight concurrent requests needed fewer than eight model batches
+    assert max(sizes) > 2
+
+
+def test_without_dynamic_batching_each_request_is_its_own_batch():
+    async def scenario():
+        run, sizes = _recording(0.01)
+        batcher = DynamicBatcher(run, enabled=False)
+        batcher.start()
+        await asyncio.gather(*(batcher.submit(["نص"]) for _ in range(5)))
+        await batcher.close()
+        return sizes
+
+    assert asyncio.run(scenario()) == [1] * 5
+
+
+def test_token_budget_bounds_a_batch():
+    async def scenario():
+        run, sizes = _recording(0.02)
+        batcher = DynamicBatcher(run, max_batch_tokens=30, max_wait_ms=10)
+        batcher.start()
+        await asyncio.gather(*(batcher.submit(["س" * 40]) for _ in range(6)))  # 10 estimated tokens each
+        await batcher.close()
+        return sizes
+
+    sizes = asyncio.run(scenario())
+    assert sum(sizes) == 6 and max(sizes) <= 3
+
+
+def test_a_failing_batch_fails_its_requests_and_the_batcher_goes_on():
+    async def scenario():
+        calls = []
+
+        def run(texts):
+            calls.append(texts)
+            if texts == ["boom"]:
+                raise RuntimeError("model failed")
+            return texts
+
+        batcher = DynamicBatcher(run, enabled=False)
+        batcher.start()
+        with pytest.raises(RuntimeError, match="model failed"):
+            await batcher.submit(["boom"])
+        assert await batcher.submit(["ok"]) == ["ok"]
+        await batcher.close()
+        with pytest.raises(BatcherClosed):
+            await batcher.submit(["late"])
+
+    asyncio.run(scenario())
+
+
+def test_close_lets_requests_in_flight_finish():
+    async def scenario():
+        run, _ = _recording(0.05)
+        batcher = DynamicBatcher(run, max_wait_ms=1)
+        batcher.start()
+        pending = [asyncio.create_task(batcher.submit(["نص"])) for _ in range(4)]
+        await asyncio.sleep(0)
+        await batcher.close()
+        return [await p for p in pending]
+
+    assert asyncio.run(scenario()) == [[2]] * 4

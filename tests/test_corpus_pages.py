@@ -1,0 +1,83 @@
+import json
+
+import pytest
+
+from models.labels import BODY_KINDS, KINDS
+from models.text import split_paragraphs
+from training.corpus import CorpusError, parse_article, split_of
+from training.pages import PageAssembler, PageConfig, render_text
+
+
+def test_mention_offsets_are_computed_from_surface_strings(articles):
+    paragraph = articles[0].paragraphs[2]
+    assert [paragraph.text[m.start : m.end] for m in paragraph.actors] == ["حماس", "موسكو", "الخارجية الروسية"]
+    assert paragraph.stances == [{"holder": "HAMAS", "target": "RUS", "polarity": "supportive"}]
+
+
+def test_authoring_errors_name_file_line_and_field(registry):
+    line = json.dumps({"id": "x", "paragraphs": [{"kind": "title", "text": "عنوان عن روسيا", "mentions": [["موسكو", "LOC", "RUS"]]}]}, ensure_ascii=False)
+    with pytest.raises(CorpusError, match=r"f.jsonl:3: paragraphs\[0\]: field 'mentions\[0\]'.*موسكو"):
+        parse_article(line, "f.jsonl:3", registry)
+    bad_id = line.replace("موسكو", "روسيا").replace('"RUS"', '"NOPE"')
+    with pytest.raises(CorpusError, match="NOPE"):
+        parse_article(bad_id, "f.jsonl:4", registry)
+    wrong_stance = json.dumps({"id": "y", "paragraphs": [{"kind": "text", "text": "رحبت روسيا", "stance": "critical", "stances": [["RUS", "UN", "supportive"]]}]}, ensure_ascii=False)
+    with pytest.raises(CorpusError, match="'stance'"):
+        parse_article(wrong_stance, "f.jsonl:5", registry)
+
+
+def test_pages_are_deterministic_for_a_seed(articles, chrome):
+    a = PageAssembler(chrome, articles).pages(seed=3)
+    b = PageAssembler(chrome, articles).pages(seed=3)
+    c = PageAssembler(chrome, articles).pages(seed=4)
+    assert a == b
+    assert a != c
+
+
+def test_main_article_keeps_its_labels_and_other_articles_are_related(articles, chrome):
+    by_text = {p.text: (a.id, p) for a in articles for p in a.paragraphs}
+    for page in PageAssembler(chrome, articles, PageConfig(pages_per_article=4)).pages(seed=1):
+        assert all(p["kind"] in KINDS for p in page["paragraphs"])
+        for p in page["paragraphs"]:
+            if p["kind"] in BODY_KINDS:
+                article_id, source = by_text[p["text"]]
+                assert article_id == page["article"]
+                assert p["kind"] == source.kind and p["stance"] == source.stance
+                assert [p["text"][a["start"] : a["end"]] for a in p["actors"]] == [source.text[m.start : m.end] for m in source.actors]
+            elif p["text"] in by_text:  # another article's text is never body
+                assert by_text[p["text"]][0] != page["article"] or p["kind"] == "related"
+
+
+def test_the_same_sentence_is_text_on_its_page_and_related_on_another(articles, chrome):
+    pages = PageAssembler(chrome, articles, PageConfig(pages_per_article=6, p_pasted_articles=1.0, p_bare_page=0.0)).pages(seed=2)
+    kinds: dict[str, set] = {}
+    for page in pages:
+        for p in page["paragraphs"]:
+            kinds.setdefault(p["text"], set()).add(p["kind"])
+    assert any({"text", "related"} <= k for k in kinds.values())
+
+
+def test_splits_are_by_article_and_stable():
+    assert split_of("gaza-001") == split_of("gaza-001")
+    splits = [split_of(f"doc-{i}") for i in range(2000)]
+    assert 0.05 < splits.count("test") / 2000 < 0.15
+    assert 0.05 < splits.count("dev") / 2000 < 0.15
+
+
+def test_pages_of_a_split_only_show_articles_of_that_split(data_dir, tmp_path):
+    from training.build_data import build
+
+    build(data_dir, tmp_path, seed=5, config=PageConfig(pages_per_article=2))
+    texts_by_split = {}
+    for split in ("train", "dev", "test"):
+        lines = (tmp_path / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+        texts_by_split[split] = {p["text"] for line in lines for p in json.loads(line)["paragraphs"] if len(p["text"]) > 40}
+    assert not texts_by_split["train"] & texts_by_split["test"]
+    assert not texts_by_split["train"] & texts_by_split["dev"]
+    assert json.loads((tmp_path / "stats.json").read_text())["pages"]["train"] > 0
+
+
+def test_rendered_page_splits_back_into_its_paragraphs(pages):
+    for n, page in enumerate(pages):
+        text = render_text(page, seed=n)
+        assert [p.text for p in split_paragraphs(text)] == [p["text"] for p in page["paragraphs"]]

@@ -1,0 +1,36 @@
+"""``training.train.main`` on the tiny corpus: a checkpoint that a user can load."""
+
+import json
+
+from models.checkpoint import read_metadata
+from models.predictor import Predictor
+
+
+def test_training_writes_a_self_contained_checkpoint(trained_checkpoint):
+    out, metrics = trained_checkpoint
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "registry.json", "linker.json", "training_metadata.json", "README.md", "all_results.json"):
+        assert (out / name).is_file(), name
+    assert not list(out.glob("checkpoint-*"))
+    meta = read_metadata(out)
+    assert meta["base_model"]["kind"] == "embedded"
+    assert meta["data"]["train_documents"] > 0
+    assert "eval_paragraph_macro_f1" in metrics
+    assert "embedded" in (out / "README.md").read_text()
+    config = json.loads((out / "config.json").read_text())
+    assert config["base_model"]["name"] == "embedded"
+
+
+def test_training_lowers_the_loss(trained_checkpoint):
+    out, _ = trained_checkpoint
+    history = read_metadata(out)["log_history"]
+    losses = [h["loss"] for h in history if "loss" in h]
+    assert len(losses) >= 4
+    assert sum(losses[-2:]) / 2 < sum(losses[:2]) / 2
+
+
+def test_trained_checkpoint_loads_and_predicts(trained_checkpoint):
+    out, _ = trained_checkpoint
+    predictor = Predictor.from_pretrained(out)
+    doc = predictor.predict_text("عنوان عن روسيا\n\nحجم الخط\nوقال لافروف إن موسكو تدعم الحل.\n")
+    assert [p.index for p in doc.paragraphs] == [0, 1, 2]
+    assert predictor.base_model["kind"] == "embedded"
