@@ -95,7 +95,9 @@ def time_naive(predictor: Predictor, documents: list[list[str]], sync) -> float:
             mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in enc.input_ids], device=predictor.device)
             gaz = torch.tensor([x + [0] * (width - len(x)) for x in enc.gazetteer_ids], device=predictor.device)
             model(
-                input_ids=ids, attention_mask=mask, gazetteer_ids=gaz,
+                input_ids=ids,
+                attention_mask=mask,
+                gazetteer_ids=gaz,
                 chunk_paragraph=torch.zeros(n, dtype=torch.long, device=predictor.device),
                 paragraph_document=torch.zeros(1, dtype=torch.long, device=predictor.device),
                 paragraph_position=torch.zeros(1, dtype=torch.long, device=predictor.device),
@@ -152,8 +154,14 @@ def onnx_int8_predictor(predictor: Predictor, workdir: Path) -> Predictor:
     example = (torch.ones(2, 16, dtype=torch.long), torch.ones(2, 16, dtype=torch.long), torch.zeros(2, 16, dtype=torch.long))
     axes = {0: "chunks", 1: "tokens"}
     torch.onnx.export(
-        Encoder(), example, str(fp32_path), input_names=["input_ids", "attention_mask", "gazetteer_ids"], output_names=["states"],
-        dynamic_axes={"input_ids": axes, "attention_mask": axes, "gazetteer_ids": axes, "states": axes}, opset_version=17, dynamo=False,
+        Encoder(),
+        example,
+        str(fp32_path),
+        input_names=["input_ids", "attention_mask", "gazetteer_ids"],
+        output_names=["states"],
+        dynamic_axes={"input_ids": axes, "attention_mask": axes, "gazetteer_ids": axes, "states": axes},
+        opset_version=17,
+        dynamo=False,
     )
     quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8)
     options = ort.SessionOptions()
@@ -161,10 +169,20 @@ def onnx_int8_predictor(predictor: Predictor, workdir: Path) -> Predictor:
     session = ort.InferenceSession(str(int8_path), options, providers=["CPUExecutionProvider"])
 
     def encode(input_ids: torch.Tensor, attention_mask: torch.Tensor, gazetteer_ids: torch.Tensor) -> torch.Tensor:
-        (states,) = session.run(None, {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy(), "gazetteer_ids": gazetteer_ids.numpy()})
+        (states,) = session.run(
+            None, {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy(), "gazetteer_ids": gazetteer_ids.numpy()}
+        )
         return torch.from_numpy(states)
 
-    return Predictor(model, predictor.tokenizer, predictor.registry, predictor.linker, device="cpu", max_batch_tokens=predictor.max_batch_tokens, encode_fn=encode)
+    return Predictor(
+        model,
+        predictor.tokenizer,
+        predictor.registry,
+        predictor.linker,
+        device="cpu",
+        max_batch_tokens=predictor.max_batch_tokens,
+        encode_fn=encode,
+    )
 
 
 def bench_shape(args: argparse.Namespace, shape: str | None, documents: list[list[str]]) -> dict:
@@ -181,10 +199,23 @@ def bench_shape(args: argparse.Namespace, shape: str | None, documents: list[lis
     naive_paragraphs = sum(len(d) for d in naive_docs)
     naive_s = time_naive(predictor, naive_docs, sync)
     _, naive_tokens = time_raw_encoder(predictor, naive_docs, sync)
-    rows.append({"system": "naive: one HF forward pass per paragraph", "paragraphs_per_s": naive_paragraphs / naive_s, "tokens_per_s": naive_tokens / naive_s})
+    rows.append(
+        {
+            "system": "naive: one HF forward pass per paragraph",
+            "paragraphs_per_s": naive_paragraphs / naive_s,
+            "tokens_per_s": naive_tokens / naive_s,
+        }
+    )
     total_s, tokenize_s = time_predictor(predictor, documents, args.batch_pages, sync)
     raw_s, tokens = time_raw_encoder(predictor, documents, sync)
-    rows.append({"system": "predictor (bucketed, inference_mode, SDPA)", "paragraphs_per_s": n_paragraphs / total_s, "tokens_per_s": tokens / total_s, "tokenize_share": tokenize_s / total_s})
+    rows.append(
+        {
+            "system": "predictor (bucketed, inference_mode, SDPA)",
+            "paragraphs_per_s": n_paragraphs / total_s,
+            "tokens_per_s": tokens / total_s,
+            "tokenize_share": tokenize_s / total_s,
+        }
+    )
     rows.append({"system": "raw encoder on the same tokens", "paragraphs_per_s": n_paragraphs / raw_s, "tokens_per_s": tokens / raw_s})
     latency = page_latency(predictor, documents, args.latency_repeats, sync)
     int8_latency = None
@@ -195,16 +226,36 @@ def bench_shape(args: argparse.Namespace, shape: str | None, documents: list[lis
             quantized.predict_paragraphs(documents[:2])
             int8_s, _ = time_predictor(quantized, documents, args.batch_pages, sync)
             agreement = sum(a == b for a, b in zip(fp32_labels, _labels(quantized, documents), strict=True)) / len(fp32_labels)
-            rows.append({"system": "predictor, ONNX Runtime int8 encoder", "paragraphs_per_s": n_paragraphs / int8_s, "tokens_per_s": tokens / int8_s, "label_agreement": agreement, "vs_fp32_predictor": total_s / int8_s})
+            rows.append(
+                {
+                    "system": "predictor, ONNX Runtime int8 encoder",
+                    "paragraphs_per_s": n_paragraphs / int8_s,
+                    "tokens_per_s": tokens / int8_s,
+                    "label_agreement": agreement,
+                    "vs_fp32_predictor": total_s / int8_s,
+                }
+            )
             int8_latency = page_latency(quantized, documents, args.latency_repeats, sync)
     base = rows[0]["paragraphs_per_s"]
     for row in rows:
         row["ratio_to_naive"] = row["paragraphs_per_s"] / base
-    return {"model": name, "device": device, "dtype": str(dtype).replace("torch.", ""), "pages": len(documents), "paragraphs": n_paragraphs, "tokens": tokens, "rows": rows, "page_latency": latency, "page_latency_int8": int8_latency}
+    return {
+        "model": name,
+        "device": device,
+        "dtype": str(dtype).replace("torch.", ""),
+        "pages": len(documents),
+        "paragraphs": n_paragraphs,
+        "tokens": tokens,
+        "rows": rows,
+        "page_latency": latency,
+        "page_latency_int8": int8_latency,
+    }
 
 
 def print_table(result: dict) -> None:
-    print(f"\n### {result['model']} on {result['device']} ({result['dtype']}), {result['pages']} pages, {result['paragraphs']} paragraphs, {result['tokens']} word pieces\n")
+    print(
+        f"\n### {result['model']} on {result['device']} ({result['dtype']}), {result['pages']} pages, {result['paragraphs']} paragraphs, {result['tokens']} word pieces\n"
+    )
     print("| system | paragraphs/s | tokens/s | × naive | notes |")
     print("|---|---|---|---|---|")
     for row in result["rows"]:
@@ -213,7 +264,9 @@ def print_table(result: dict) -> None:
             notes.append(f"tokenisation {row['tokenize_share']:.0%} of the time")
         if "label_agreement" in row:
             notes.append(f"{row['vs_fp32_predictor']:.2f}× fp32 predictor, label agreement {row['label_agreement']:.2%}")
-        print(f"| {row['system']} | {row['paragraphs_per_s']:.1f} | {row['tokens_per_s']:.0f} | {row['ratio_to_naive']:.2f} | {'; '.join(notes)} |")
+        print(
+            f"| {row['system']} | {row['paragraphs_per_s']:.1f} | {row['tokens_per_s']:.0f} | {row['ratio_to_naive']:.2f} | {'; '.join(notes)} |"
+        )
     lat = result["page_latency"]
     print(f"\nOne {lat['paragraphs']}-paragraph page: p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms, p99 {lat['p99_ms']:.1f} ms")
     if result.get("page_latency_int8"):
@@ -223,7 +276,9 @@ def print_table(result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model-dir", default="checkpoints/latest", help="checkpoint (its tokenizer and registry serve the random shapes too)")
+    parser.add_argument(
+        "--model-dir", default="checkpoints/latest", help="checkpoint (its tokenizer and registry serve the random shapes too)"
+    )
     parser.add_argument("--shapes", default="checkpoint,camelbert", help="comma list of: checkpoint, camelbert")
     parser.add_argument("--pages", type=Path, default=Path("data/build/test.jsonl"))
     parser.add_argument("--n-pages", type=int, default=40)

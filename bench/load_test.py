@@ -42,8 +42,23 @@ def load_pages(path: Path, limit: int) -> list[str]:
 def start_server(model_dir: str, port: int, dynamic: bool, wait_ms: float, timeout: float = 120) -> subprocess.Popen:
     env = dict(os.environ, MODEL_DIR=model_dir, DYNAMIC_BATCHING=str(dynamic).lower(), BATCH_WAIT_MS=str(wait_ms), LOG_JSON="true")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "serving.app:app_factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "serving.app:app_factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -128,11 +143,15 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = parser.parse_args(argv)
     pages = load_pages(args.pages, 200)
     runs = [measure(args, pages, True)] + ([measure(args, pages, False)] if args.compare else [])
-    header = "| dynamic batching | clients | requests | errors | req/s | paragraphs/s | p50 ms | p95 ms | p99 ms | RSS before → after (MB) |"
+    header = (
+        "| dynamic batching | clients | requests | errors | req/s | paragraphs/s | p50 ms | p95 ms | p99 ms | RSS before → after (MB) |"
+    )
     print(header)
     print("|" + "---|" * 10)
     for r in runs:
-        print(f"| {'on' if r['dynamic_batching'] else 'off'} | {args.clients} | {r['requests']} | {r['errors']} | {r['requests_per_s']} | {r['paragraphs_per_s']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['rss_before_mb']} → {r['rss_after_mb']} |")
+        print(
+            f"| {'on' if r['dynamic_batching'] else 'off'} | {args.clients} | {r['requests']} | {r['errors']} | {r['requests_per_s']} | {r['paragraphs_per_s']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['rss_before_mb']} → {r['rss_after_mb']} |"
+        )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(runs, indent=1) + "\n")

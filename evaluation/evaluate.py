@@ -58,15 +58,17 @@ def model_predictions(predictor: Predictor, gold: list[dict], batch_size: int = 
     for i in tqdm(range(0, len(gold), batch_size), desc="model", unit="batch"):
         batch = gold[i : i + batch_size]
         for labelled in predictor.predict_paragraphs([[p["text"] for p in d["paragraphs"]] for d in batch]):
-            out.append([
-                {
-                    "kind": p.kind,
-                    "stance": p.stance,
-                    "actors": [{"start": a.start, "end": a.end, "type": a.type, "actor": a.actor} for a in p.actors],
-                    "stances": p.stances,
-                }
-                for p in labelled
-            ])
+            out.append(
+                [
+                    {
+                        "kind": p.kind,
+                        "stance": p.stance,
+                        "actors": [{"start": a.start, "end": a.end, "type": a.type, "actor": a.actor} for a in p.actors],
+                        "stances": p.stances,
+                    }
+                    for p in labelled
+                ]
+            )
     return out
 
 
@@ -74,7 +76,9 @@ def run_peer(fn, gold: list[dict], name: str) -> list[list[dict]]:
     return [fn([p["text"] for p in d["paragraphs"]]) for d in tqdm(gold, desc=name, unit="doc")]
 
 
-def evaluate(model_dir: str | Path, gold_path: str | Path, name: str, out_root: Path = Path("reports"), peers: bool = True, bootstrap: int = 1000) -> dict:
+def evaluate(
+    model_dir: str | Path, gold_path: str | Path, name: str, out_root: Path = Path("reports"), peers: bool = True, bootstrap: int = 1000
+) -> dict:
     gold = read_gold(gold_path)
     predictor = Predictor.from_pretrained(model_dir)
     predictions = model_predictions(predictor, gold)

@@ -110,7 +110,12 @@ def score_actors(gold_docs: Sequence[dict], pred_docs: Sequence[Sequence[dict]])
     recall = overlap_tp_gold / n_gold if n_gold else 0.0
     return {
         "exact": prf(tp, fp, fn),
-        "overlap": {"precision": precision, "recall": recall, "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0, "support": n_gold},
+        "overlap": {
+            "precision": precision,
+            "recall": recall,
+            "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+            "support": n_gold,
+        },
         "id_accuracy": id_right / id_total if id_total else 0.0,
         "id_matched": id_total,
     }

@@ -17,11 +17,10 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 
-from models.cues import SENTENCE_END_RE, READ_ALSO, chrome_kind, folded, is_date_like, stance_cues, starts_with_any
+from models.cues import READ_ALSO, SENTENCE_END_RE, chrome_kind, folded, is_date_like, stance_cues, starts_with_any
 from models.registry import ActorRegistry
 
 PeerFn = Callable[[Sequence[str]], list[dict]]
-
 
 
 def rule_baseline(paragraphs: Sequence[str]) -> list[dict]:
@@ -79,13 +78,25 @@ def justext_default(paragraphs: Sequence[str]) -> list[dict]:
 
 def justext_trafilatura_settings(paragraphs: Sequence[str]) -> list[dict]:
     """The settings trafilatura passes to jusText in its fallback (external.py)."""
-    return _justext(paragraphs, length_low=50, length_high=200, stopwords_low=0.1, stopwords_high=0.2, max_link_density=0.25, max_heading_distance=150, no_headings=False)
+    return _justext(
+        paragraphs,
+        length_low=50,
+        length_high=200,
+        stopwords_low=0.1,
+        stopwords_high=0.2,
+        max_link_density=0.25,
+        max_heading_distance=150,
+        no_headings=False,
+    )
 
 
 def trafilatura_peer(paragraphs: Sequence[str]) -> list[dict]:
     import trafilatura
 
-    extracted = trafilatura.extract(_html_page(paragraphs), output_format="txt", include_comments=False, include_tables=False, favor_recall=True) or ""
+    extracted = (
+        trafilatura.extract(_html_page(paragraphs), output_format="txt", include_comments=False, include_tables=False, favor_recall=True)
+        or ""
+    )
     kept = {" ".join(line.split()) for line in extracted.splitlines() if line.strip()}
     return [{"kind": "text" if " ".join(t.split()) in kept else "ui"} for t in paragraphs]
 

@@ -83,7 +83,13 @@ def markdown_report(result: dict) -> str:
             f"{_fmt(p['body']['f1'])} | {_fmt(p['boilerplate']['f1'])} | {_fmt(p['kind_macro_f1'])} | {_fmt(p['related_as_body'])} | {_fmt(p['body_lost'])} |"
         )
     if model.get("actors"):
-        lines += ["", "## Actors (gold body paragraphs)", "", "| system | exact P | exact R | exact F1 | overlap F1 | id accuracy |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Actors (gold body paragraphs)",
+            "",
+            "| system | exact P | exact R | exact F1 | overlap F1 | id accuracy |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, scores in {"model": model, **peers.get("actors", {})}.items():
             a = scores["actors"]
             lines.append(
@@ -91,7 +97,13 @@ def markdown_report(result: dict) -> str:
                 f"{_fmt(a['exact']['f1'], ci.get('actor_f1') if name == 'model' else None)} | {_fmt(a['overlap']['f1'])} | {_fmt(a['id_accuracy'])} |"
             )
     if model.get("stance"):
-        lines += ["", "## Stance (gold body paragraphs)", "", "| system | accuracy | macro-F1 | triple P | triple R | triple F1 |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Stance (gold body paragraphs)",
+            "",
+            "| system | accuracy | macro-F1 | triple P | triple R | triple F1 |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, scores in {"model": model, **peers.get("stance", {})}.items():
             s = scores["stance"]
             lines.append(

@@ -1,10 +1,10 @@
 """A checkpoint is a self-contained directory: everything needed to use the model.
 
-    config.json, model.safetensors     the network (labels and base-model record in the config)
-    tokenizer.json, tokenizer_config…  the tokenizer it was trained with
-    registry.json, linker.json         the actor registry snapshot and the learned linker
-    training_metadata.json             base model, arguments, data sizes, metrics, timing
-    README.md                          a model card
+config.json, model.safetensors     the network (labels and base-model record in the config)
+tokenizer.json, tokenizer_config…  the tokenizer it was trained with
+registry.json, linker.json         the actor registry snapshot and the learned linker
+training_metadata.json             base model, arguments, data sizes, metrics, timing
+README.md                          a model card
 """
 
 from __future__ import annotations

@@ -89,14 +89,11 @@ def encode_document(
         return_offsets_mapping=True,
         add_special_tokens=True,
     )
-    matches = [
-        [(m.start, m.end, m.actor.type) for m in registry.find(t)] if registry is not None else [] for t in texts
-    ]
+    matches = [[(m.start, m.end, m.actor.type) for m in registry.find(t)] if registry is not None else [] for t in texts]
     for chunk, paragraph in enumerate(encoding["overflow_to_sample_mapping"]):
         origin = normalized[paragraph][1]
         spans: list[Span | None] = [
-            None if start == end else (origin[start], origin[end - 1] + 1)
-            for start, end in encoding["offset_mapping"][chunk]
+            None if start == end else (origin[start], origin[end - 1] + 1) for start, end in encoding["offset_mapping"][chunk]
         ]
         words = encoding.word_ids(chunk)
         doc.word_starts.append([w is not None and (i == 0 or words[i - 1] != w) for i, w in enumerate(words)])

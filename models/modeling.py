@@ -31,7 +31,6 @@ from .features import NUM_PARAGRAPH_FEATURES
 from .labels import BIO_TAGS, IGNORE_INDEX, KINDS, STANCES
 
 
-
 class NewsPageConfig(PretrainedConfig):
     model_type = "arabic_news_page"
 
@@ -49,6 +48,7 @@ class NewsPageConfig(PretrainedConfig):
         stride: int = 32,
         base_model: dict | None = None,
         loss_weights: dict | None = None,
+        stance_class_weights: list[float] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -64,6 +64,8 @@ class NewsPageConfig(PretrainedConfig):
         self.stride = stride
         self.base_model = base_model or {}
         self.loss_weights = loss_weights or {"kind": 1.0, "stance": 1.0, "tags": 1.0}
+        # per-class weights of the stance loss (neutral dominates news; macro-F1 is what counts)
+        self.stance_class_weights = stance_class_weights
 
 
 @dataclass
@@ -97,8 +99,12 @@ class NewsPageModel(PreTrainedModel):
             bidirectional=True,
         )
         paragraph_dim = 2 * hidden + NUM_PARAGRAPH_FEATURES + 2 * config.context_hidden
-        self.kind_head = nn.Sequential(nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.kinds)))
-        self.stance_head = nn.Sequential(nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.stances)))
+        self.kind_head = nn.Sequential(
+            nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.kinds))
+        )
+        self.stance_head = nn.Sequential(
+            nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.stances))
+        )
         self.tag_head = nn.Linear(hidden + 2 * config.context_hidden, len(config.bio_tags))
         self.post_init()
 
@@ -206,9 +212,11 @@ class NewsPageModel(PreTrainedModel):
         if kind_labels is not None and (kind_labels != IGNORE_INDEX).any():
             losses["kind"] = ce(kind_logits, kind_labels)
         if stance_labels is not None and (stance_labels != IGNORE_INDEX).any():
-            losses["stance"] = ce(stance_logits, stance_labels)
+            weights = self.config.stance_class_weights
+            weight = torch.tensor(weights, dtype=stance_logits.dtype, device=stance_logits.device) if weights else None
+            losses["stance"] = nn.functional.cross_entropy(stance_logits, stance_labels, weight=weight, ignore_index=IGNORE_INDEX)
         if tag_labels is not None and (tag_labels != IGNORE_INDEX).any():
             losses["tags"] = ce(tag_logits.reshape(-1, tag_logits.shape[-1]), tag_labels.reshape(-1))
-        weights = self.config.loss_weights
-        loss = sum(weights.get(name, 1.0) * value for name, value in losses.items()) if losses else None
+        task_weights = self.config.loss_weights
+        loss = sum(task_weights.get(name, 1.0) * value for name, value in losses.items()) if losses else None
         return NewsPageOutput(loss=loss, kind_logits=kind_logits, stance_logits=stance_logits, tag_logits=tag_logits, losses=losses)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from transformers import BertTokenizerFast, PreTrainedTokenizerFast
+from transformers import BertTokenizerFast, PreTrainedTokenizerFast  # type: ignore[attr-defined]
 
 from .checkpoint import LINKER_FILE, REGISTRY_FILE
 from .features import EncodedDocument, decode_tags, encode_document, word_spans
@@ -25,7 +25,6 @@ from .registry import ActorRegistry
 from .text import split_paragraphs
 
 logger = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -83,9 +82,9 @@ def infer_triples(paragraphs: Sequence[ParagraphPrediction], registry: ActorRegi
     for paragraph in paragraphs:
         if not paragraph.is_body:
             continue
-        ids = [a.actor for a in paragraph.actors if a.actor]
-        people_or_orgs = [a.actor for a in paragraph.actors if a.actor and a.type in ("PERS", "ORG")]
-        holder = (people_or_orgs or ids or [previous_holder])[0]
+        ids: list[str] = [a.actor for a in paragraph.actors if a.actor]
+        people_or_orgs: list[str] = [a.actor for a in paragraph.actors if a.actor and a.type in ("PERS", "ORG")]
+        holder: str | None = (people_or_orgs or ids or [previous_holder])[0]  # type: ignore[list-item]
         if paragraph.stance in ("supportive", "critical") and holder:
             holder_actor = registry.get(holder)
             affiliation = holder_actor.affiliation if holder_actor else None
@@ -109,7 +108,7 @@ class Predictor:
         encode_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = model.to(self.device).eval()
+        self.model: NewsPageModel = model.to(self.device).eval()  # type: ignore[arg-type]
         self.tokenizer = tokenizer
         self.registry = registry
         self.linker = linker
@@ -150,7 +149,16 @@ class Predictor:
         non_empty = [i for i, d in enumerate(documents) if d]
         if not non_empty:
             return results
-        encoded = [encode_document(documents[i], self.tokenizer, self.registry if self.config.use_gazetteer else None, self.config.max_tokens, self.config.stride) for i in non_empty]
+        encoded = [
+            encode_document(
+                documents[i],
+                self.tokenizer,
+                self.registry if self.config.use_gazetteer else None,
+                self.config.max_tokens,
+                self.config.stride,
+            )
+            for i in non_empty
+        ]
 
         # flatten chunks and paragraphs of all documents
         chunks: list[tuple[list[int], list[int]]] = []
@@ -203,8 +211,14 @@ class Predictor:
                 label = label_of(kind)
                 label_probability = float(sum(kind_probs[g][i] for i, k in enumerate(self.config.kinds) if label_of(k) == label))
                 prediction = ParagraphPrediction(
-                    index=p_index, start=0, end=len(text), text=text, label=label,
-                    label_probability=round(label_probability, 4), kind=kind, kind_probability=round(float(kind_probs[g][kind_id]), 4),
+                    index=p_index,
+                    start=0,
+                    end=len(text),
+                    text=text,
+                    label=label,
+                    label_probability=round(label_probability, 4),
+                    kind=kind,
+                    kind_probability=round(float(kind_probs[g][kind_id]), 4),
                     truncated=bool(limit and len(text) > limit),
                 )
                 if kind in BODY_KINDS:
@@ -269,7 +283,7 @@ class Predictor:
     def predict_texts(self, texts: Sequence[str]) -> list[DocumentPrediction]:
         splits = [split_paragraphs(text) for text in texts]
         labelled = self.predict_paragraphs([[p.text for p in s] for s in splits])
-        return [self._document(s, l) for s, l in zip(splits, labelled, strict=True)]
+        return [self._document(split, labels) for split, labels in zip(splits, labelled, strict=True)]
 
     def predict_text(self, text: str) -> DocumentPrediction:
         return self.predict_texts([text])[0]

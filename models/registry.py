@@ -214,9 +214,7 @@ def merge_registries(parts: Iterable[tuple[str, dict[str, dict]]]) -> dict[str, 
                 continue
             have = merged[actor_id]
             if entry.get("type") != have["type"]:
-                raise RegistryError(
-                    f"{actor_id}: type {entry.get('type')} in {source} but {have['type']} in {origin[actor_id]}"
-                )
+                raise RegistryError(f"{actor_id}: type {entry.get('type')} in {source} but {have['type']} in {origin[actor_id]}")
             if have["affiliation"] is None:
                 have["affiliation"] = entry.get("affiliation")
             for name in entry.get("names", []):

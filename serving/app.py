@@ -1,10 +1,10 @@
 """The FastAPI service: ``create_app()`` loads the checkpoint once (lifespan) and serves it.
 
-    POST /v1/classify          JSON {"text": ...} or a text/plain body → every paragraph labelled
-    POST /v1/classify/batch    {"documents": [{"id", "text"}, ...]} → results in order, errors in place
-    GET  /health               liveness: model directory, base model, labels, version
-    GET  /ready                readiness: model loaded and warmed up
-    GET  /metrics              Prometheus metrics
+POST /v1/classify          JSON {"text": ...} or a text/plain body → every paragraph labelled
+POST /v1/classify/batch    {"documents": [{"id", "text"}, ...]} → results in order, errors in place
+GET  /health               liveness: model directory, base model, labels, version
+GET  /ready                readiness: model loaded and warmed up
+GET  /metrics              Prometheus metrics
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 TRAIN_HINT = "train one with `make train` (or set MODEL_DIR to a checkpoint directory)"
 WARMUP_TEXT = "عنوان تجريبي للتحمية\nحجم الخط\nوقال المتحدث إن الوفد وصل إلى القاهرة صباح اليوم."
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 413, 415, 422, 503)}
+ERRORS: dict[int | str, dict] = {code: {"model": ErrorResponse} for code in (400, 413, 415, 422, 503)}
 
 
 class ApiError(Exception):
@@ -54,10 +54,18 @@ def to_response(prediction: DocumentPrediction, predictor: Predictor, model_dir:
     paragraphs = []
     for p in prediction.paragraphs:
         item = {
-            "index": p.index, "start": p.start, "end": p.end, "text": p.text,
-            "label": p.label, "label_probability": p.label_probability,
-            "kind": p.kind, "kind_probability": p.kind_probability,
-            "stance": None, "actors": [], "stances": [], "truncated": p.truncated,
+            "index": p.index,
+            "start": p.start,
+            "end": p.end,
+            "text": p.text,
+            "label": p.label,
+            "label_probability": p.label_probability,
+            "kind": p.kind,
+            "kind_probability": p.kind_probability,
+            "stance": None,
+            "actors": [],
+            "stances": [],
+            "truncated": p.truncated,
         }
         if p.is_body:
             item["stance"] = {"label": p.stance, "probability": p.stance_probability}
@@ -78,7 +86,9 @@ def check_text(text: str, settings: Settings) -> str:
         raise ApiError(422, "empty_text", "text is empty or only whitespace; send the page's text")
     n_paragraphs = len(split_paragraphs(text))
     if n_paragraphs > settings.max_paragraphs:
-        raise ApiError(422, "too_many_paragraphs", f"text has {n_paragraphs} paragraphs; the limit is {settings.max_paragraphs} (MAX_PARAGRAPHS)")
+        raise ApiError(
+            422, "too_many_paragraphs", f"text has {n_paragraphs} paragraphs; the limit is {settings.max_paragraphs} (MAX_PARAGRAPHS)"
+        )
     return text
 
 
@@ -86,12 +96,16 @@ async def read_body(request: Request, settings: Settings) -> tuple[str, str]:
     """The request body as text and its media type, within the byte limit, UTF-8, JSON or plain text."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.max_request_bytes:
-        raise ApiError(413, "request_too_large", f"request body is {declared} bytes; the limit is {settings.max_request_bytes} (MAX_REQUEST_BYTES)")
+        raise ApiError(
+            413, "request_too_large", f"request body is {declared} bytes; the limit is {settings.max_request_bytes} (MAX_REQUEST_BYTES)"
+        )
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > settings.max_request_bytes:
-            raise ApiError(413, "request_too_large", f"request body exceeds the limit of {settings.max_request_bytes} bytes (MAX_REQUEST_BYTES)")
+            raise ApiError(
+                413, "request_too_large", f"request body exceeds the limit of {settings.max_request_bytes} bytes (MAX_REQUEST_BYTES)"
+            )
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         return bytes(body).decode("utf-8"), media_type
@@ -123,7 +137,12 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         state.predictor, state.load_error, state.ready, state.batcher = predictor, None, False, None
         if state.predictor is None:
             try:
-                state.predictor = Predictor.from_pretrained(settings.model_dir, device=settings.device, max_batch_tokens=settings.max_batch_tokens, max_paragraph_chars=settings.max_paragraph_chars)
+                state.predictor = Predictor.from_pretrained(
+                    settings.model_dir,
+                    device=settings.device,
+                    max_batch_tokens=settings.max_batch_tokens,
+                    max_paragraph_chars=settings.max_paragraph_chars,
+                )
             except (FileNotFoundError, OSError, ValueError) as err:
                 state.load_error = f"no model loaded from {settings.model_dir}: {err}"
                 logger.error("%s; %s", state.load_error, TRAIN_HINT)
@@ -144,7 +163,13 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
                 metrics.batch_requests.observe(requests)
                 metrics.batch_documents.observe(documents)
 
-            state.batcher = DynamicBatcher(run_batch, max_batch_tokens=settings.max_batch_tokens, max_wait_ms=settings.batch_wait_ms, enabled=settings.dynamic_batching, on_batch=on_batch)
+            state.batcher = DynamicBatcher(
+                run_batch,
+                max_batch_tokens=settings.max_batch_tokens,
+                max_wait_ms=settings.batch_wait_ms,
+                enabled=settings.dynamic_batching,
+                on_batch=on_batch,
+            )
             state.batcher.start()
             await state.batcher.submit([WARMUP_TEXT])  # warm up: the first real request is not the slow one
             state.ready = True
@@ -208,7 +233,9 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         if request.app.state.ready:
             return JSONResponse({"ready": True, "detail": None})
         detail = request.app.state.load_error or "warming up"
-        return JSONResponse({"ready": False, "detail": f"{detail}; {TRAIN_HINT}" if request.app.state.load_error else detail}, status_code=503)
+        return JSONResponse(
+            {"ready": False, "detail": f"{detail}; {TRAIN_HINT}" if request.app.state.load_error else detail}, status_code=503
+        )
 
     @app.get("/metrics", response_class=PlainTextResponse)
     async def prometheus_metrics() -> PlainTextResponse:
@@ -236,7 +263,11 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         elif media_type == "application/json":
             text = parse_json(decoded, ClassifyRequest).text
         else:
-            raise ApiError(415, "unsupported_media_type", f"content type {media_type or '(none)'!r} is not supported; send application/json {{\"text\": ...}} or text/plain")
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                f'content type {media_type or "(none)"!r} is not supported; send application/json {{"text": ...}} or text/plain',
+            )
         (prediction,) = await _predict(batcher, [check_text(text, settings)])
         return to_response(prediction, loaded, settings.model_dir)
 
@@ -250,10 +281,16 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         loaded, batcher = _batcher(request)
         decoded, media_type = await read_body(request, settings)
         if media_type != "application/json":
-            raise ApiError(415, "unsupported_media_type", f"content type {media_type or '(none)'!r} is not supported; send application/json {{\"documents\": [...]}}")
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                f'content type {media_type or "(none)"!r} is not supported; send application/json {{"documents": [...]}}',
+            )
         documents = parse_json(decoded, BatchRequest).documents
         if len(documents) > settings.max_batch_documents:
-            raise ApiError(422, "too_many_documents", f"{len(documents)} documents; the limit is {settings.max_batch_documents} (MAX_BATCH_DOCUMENTS)")
+            raise ApiError(
+                422, "too_many_documents", f"{len(documents)} documents; the limit is {settings.max_batch_documents} (MAX_BATCH_DOCUMENTS)"
+            )
         results: list[dict] = [{"index": i, "id": d.id, "ok": False, "result": None, "error": None} for i, d in enumerate(documents)]
         valid: list[int] = []
         for i, document in enumerate(documents):

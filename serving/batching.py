@@ -11,6 +11,7 @@ batches were shared, i.e. when there is concurrent traffic to wait for.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -80,10 +81,8 @@ class DynamicBatcher:
         if self._worker is not None:
             await self._queue.join()
             self._worker.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
-            except asyncio.CancelledError:
-                pass
 
     def _shared_traffic(self) -> bool:
         return any(size > 1 for size in self._recent_sizes[-8:])

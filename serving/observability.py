@@ -47,13 +47,22 @@ class ServiceMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("classifier_requests_total", "HTTP requests by route and status", ["route", "status"], registry=self.registry)
+        self.requests = Counter(
+            "classifier_requests_total", "HTTP requests by route and status", ["route", "status"], registry=self.registry
+        )
         self.latency = Histogram(
-            "classifier_request_latency_seconds", "HTTP request latency by route", ["route"], registry=self.registry,
+            "classifier_request_latency_seconds",
+            "HTTP request latency by route",
+            ["route"],
+            registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
-        self.batch_requests = Histogram("classifier_batch_requests", "Requests sharing one model batch", registry=self.registry, buckets=(1, 2, 4, 8, 16, 32, 64))
-        self.batch_documents = Histogram("classifier_batch_documents", "Documents in one model batch", registry=self.registry, buckets=(1, 2, 4, 8, 16, 32, 64, 128))
+        self.batch_requests = Histogram(
+            "classifier_batch_requests", "Requests sharing one model batch", registry=self.registry, buckets=(1, 2, 4, 8, 16, 32, 64)
+        )
+        self.batch_documents = Histogram(
+            "classifier_batch_documents", "Documents in one model batch", registry=self.registry, buckets=(1, 2, 4, 8, 16, 32, 64, 128)
+        )
         self.queue_depth = Gauge("classifier_queue_depth", "Requests waiting for a model batch", registry=self.registry)
         self.paragraphs = Counter("classifier_paragraphs_total", "Paragraphs classified", registry=self.registry)
         self.documents = Counter("classifier_documents_total", "Documents classified", registry=self.registry)
@@ -83,7 +92,12 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
             self.metrics.requests.labels(path, str(status)).inc()
             self.metrics.latency.labels(path).observe(elapsed)
             logger.info(
-                "%s %s %d", request.method, request.url.path, status,
-                extra={"fields": {"method": request.method, "path": request.url.path, "status": status, "latency_ms": round(elapsed * 1000, 1)}},
+                "%s %s %d",
+                request.method,
+                request.url.path,
+                status,
+                extra={
+                    "fields": {"method": request.method, "path": request.url.path, "status": status, "latency_ms": round(elapsed * 1000, 1)}
+                },
             )
             request_id_var.reset(token)

@@ -8,7 +8,11 @@ from pydantic import BaseModel, Field
 
 
 class ClassifyRequest(BaseModel):
-    text: str = Field(..., description="The scraped page as plain text; paragraphs are its non-empty lines.", examples=["موسكو تستقبل وفداً من حماس\nحجم الخط\nوقالت الخارجية الروسية في بيان إن اللقاء بحث وقف إطلاق النار."])
+    text: str = Field(
+        ...,
+        description="The scraped page as plain text; paragraphs are its non-empty lines.",
+        examples=["موسكو تستقبل وفداً من حماس\nحجم الخط\nوقالت الخارجية الروسية في بيان إن اللقاء بحث وقف إطلاق النار."],
+    )
 
 
 class ErrorBody(BaseModel):
@@ -124,5 +128,3 @@ class HealthResponse(BaseModel):
     labels: dict[str, list[str]] | None = None
     version: str
     detail: str | None = None
-
-

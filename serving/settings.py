@@ -11,12 +11,24 @@ class Settings(BaseSettings):
 
     model_dir: str = Field("checkpoints/latest", validation_alias="MODEL_DIR", description="Checkpoint directory to serve.")
     device: str | None = Field(None, validation_alias="DEVICE", description="torch device (default: cuda if available, else cpu).")
-    max_request_bytes: int = Field(2_000_000, validation_alias="MAX_REQUEST_BYTES", description="Largest request body accepted (413 above).")
+    max_request_bytes: int = Field(
+        2_000_000, validation_alias="MAX_REQUEST_BYTES", description="Largest request body accepted (413 above)."
+    )
     max_paragraphs: int = Field(2_000, validation_alias="MAX_PARAGRAPHS", description="Most paragraphs in one document (422 above).")
-    max_paragraph_chars: int = Field(5_000, validation_alias="MAX_PARAGRAPH_CHARS", description="Characters of a paragraph the model reads; longer ones are classified from their start and flagged truncated.")
-    max_batch_documents: int = Field(64, validation_alias="MAX_BATCH_DOCUMENTS", description="Most documents in one /v1/classify/batch request (422 above).")
-    max_batch_tokens: int = Field(16_384, validation_alias="MAX_BATCH_TOKENS", description="Token budget of one model batch (padded word pieces).")
-    batch_wait_ms: float = Field(5.0, validation_alias="BATCH_WAIT_MS", description="Longest wait for more requests to share a batch, under concurrent load only.")
+    max_paragraph_chars: int = Field(
+        5_000,
+        validation_alias="MAX_PARAGRAPH_CHARS",
+        description="Characters of a paragraph the model reads; longer ones are classified from their start and flagged truncated.",
+    )
+    max_batch_documents: int = Field(
+        64, validation_alias="MAX_BATCH_DOCUMENTS", description="Most documents in one /v1/classify/batch request (422 above)."
+    )
+    max_batch_tokens: int = Field(
+        16_384, validation_alias="MAX_BATCH_TOKENS", description="Token budget of one model batch (padded word pieces)."
+    )
+    batch_wait_ms: float = Field(
+        5.0, validation_alias="BATCH_WAIT_MS", description="Longest wait for more requests to share a batch, under concurrent load only."
+    )
     dynamic_batching: bool = Field(True, validation_alias="DYNAMIC_BATCHING", description="Group concurrent requests into model batches.")
     workers: int = Field(1, validation_alias="WORKERS", description="uvicorn worker processes (make serve).")
     log_json: bool = Field(True, validation_alias="LOG_JSON", description="Structured (JSON lines) logs.")

@@ -73,7 +73,13 @@ def tiny_model(tokenizer):
 
     torch.manual_seed(0)
     encoder = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, max_position_embeddings=160, pad_token_id=0
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=160,
+        pad_token_id=0,
     )
     return NewsPageModel(NewsPageConfig(encoder=encoder.to_dict(), context_hidden=16, max_tokens=24, stride=8))
 
@@ -91,23 +97,42 @@ def trained_checkpoint(tmp_path_factory, data_dir) -> tuple[Path, dict]:
     train_file = pages_dir / "train.jsonl"
     dev_file = pages_dir / "tiny-dev.jsonl"
     dev_file.write_text("".join(train_file.read_text(encoding="utf-8").splitlines(keepends=True)[::4]), encoding="utf-8")
-    metrics = main([
-        "--base_model", "embedded",
-        "--data_dir", str(data_dir),
-        "--train_file", str(train_file),
-        "--validation_file", str(dev_file),
-        "--output_dir", str(out),
-        "--embedded_hidden_size", "32",
-        "--embedded_layers", "1",
-        "--embedded_vocab_size", "400",
-        "--context_hidden", "16",
-        "--max_tokens", "32",
-        "--stride", "8",
-        "--num_train_epochs", "4",
-        "--per_device_train_batch_size", "2",
-        "--learning_rate", "3e-3",
-        "--warmup_steps", "0",
-        "--logging_steps", "1",
-        "--disable_tqdm", "true",
-    ])
+    metrics = main(
+        [
+            "--base_model",
+            "embedded",
+            "--data_dir",
+            str(data_dir),
+            "--train_file",
+            str(train_file),
+            "--validation_file",
+            str(dev_file),
+            "--output_dir",
+            str(out),
+            "--embedded_hidden_size",
+            "32",
+            "--embedded_layers",
+            "1",
+            "--embedded_vocab_size",
+            "400",
+            "--context_hidden",
+            "16",
+            "--max_tokens",
+            "32",
+            "--stride",
+            "8",
+            "--num_train_epochs",
+            "4",
+            "--per_device_train_batch_size",
+            "2",
+            "--learning_rate",
+            "3e-3",
+            "--warmup_steps",
+            "0",
+            "--logging_steps",
+            "1",
+            "--disable_tqdm",
+            "true",
+        ]
+    )
     return out, metrics

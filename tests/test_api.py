@@ -24,7 +24,11 @@ PAGE = (
 @pytest.fixture(scope="module")
 def client(trained_checkpoint):
     model_dir, _ = trained_checkpoint
-    with TestClient(create_app(Settings(MODEL_DIR=str(model_dir), MAX_REQUEST_BYTES=4000, MAX_PARAGRAPHS=50, MAX_PARAGRAPH_CHARS=400, MAX_BATCH_DOCUMENTS=5))) as c:
+    with TestClient(
+        create_app(
+            Settings(MODEL_DIR=str(model_dir), MAX_REQUEST_BYTES=4000, MAX_PARAGRAPHS=50, MAX_PARAGRAPH_CHARS=400, MAX_BATCH_DOCUMENTS=5)
+        )
+    ) as c:
         yield c
 
 
@@ -111,11 +115,16 @@ def test_every_response_carries_a_request_id(client):
 
 def test_batch_results_in_order_with_failures_in_place(client):
     single = client.post("/v1/classify", json={"text": PAGE}).json()
-    response = client.post("/v1/classify/batch", json={"documents": [
-        {"id": "a", "text": PAGE},
-        {"id": "b", "text": "  \n "},
-        {"text": "حجم الخط\nوقال المتحدث إن الوفد وصل."},
-    ]})
+    response = client.post(
+        "/v1/classify/batch",
+        json={
+            "documents": [
+                {"id": "a", "text": PAGE},
+                {"id": "b", "text": "  \n "},
+                {"text": "حجم الخط\nوقال المتحدث إن الوفد وصل."},
+            ]
+        },
+    )
     assert response.status_code == 200
     results = response.json()["results"]
     assert [r["index"] for r in results] == [0, 1, 2]
@@ -161,8 +170,16 @@ def test_metrics_count_requests_and_batches(client):
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(["موسكو تستقبل وفد حماس", "حجم الخط", "  ", "", "Related: الجيش", "وقال لافروف إن روسيا تدعم الحل.", "\t٢٠٢٥/١/١", "ـــ"]), min_size=1, max_size=8),
-       st.sampled_from(["\n", "\r\n", "\n\n", "\r"]))
+@given(
+    st.lists(
+        st.sampled_from(
+            ["موسكو تستقبل وفد حماس", "حجم الخط", "  ", "", "Related: الجيش", "وقال لافروف إن روسيا تدعم الحل.", "\t٢٠٢٥/١/١", "ـــ"]
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from(["\n", "\r\n", "\n\n", "\r"]),
+)
 def test_offsets_cut_the_returned_text_from_any_input(client, lines, newline):
     text = newline.join(lines)
     response = client.post("/v1/classify", content=text.encode("utf-8"), headers={"Content-Type": "text/plain"})

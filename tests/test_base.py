@@ -6,7 +6,9 @@ from transformers import BertConfig, BertModel
 from models.base import CAMELBERT_MSA, EMBEDDED, BaseModelError, EmbeddedBaseConfig, build_embedded_tokenizer, resolve_base
 
 TEXTS = ["استقبل لافروف وفداً من حماس في موسكو", "حجم الخط", "وقالت الخارجية الروسية إن اللقاء كان بناءً"] * 5
-SMALL = EmbeddedBaseConfig(vocab_size=200, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, min_frequency=1)
+SMALL = EmbeddedBaseConfig(
+    vocab_size=200, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, min_frequency=1
+)
 
 
 def test_default_falls_back_to_embedded_loudly_when_the_hub_is_unreachable(monkeypatch, caplog):
@@ -29,7 +31,10 @@ def test_explicit_base_that_cannot_load_is_an_error(monkeypatch, tmp_path):
 
 def test_local_bert_directory_is_loaded_with_its_weights(tmp_path):
     tokenizer = build_embedded_tokenizer(TEXTS, SMALL)
-    encoder = BertModel(BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64), add_pooling_layer=False)
+    encoder = BertModel(
+        BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64),
+        add_pooling_layer=False,
+    )
     encoder.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     base = resolve_base(str(tmp_path), TEXTS, SMALL)

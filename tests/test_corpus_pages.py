@@ -15,13 +15,18 @@ def test_mention_offsets_are_computed_from_surface_strings(articles):
 
 
 def test_authoring_errors_name_file_line_and_field(registry):
-    line = json.dumps({"id": "x", "paragraphs": [{"kind": "title", "text": "عنوان عن روسيا", "mentions": [["موسكو", "LOC", "RUS"]]}]}, ensure_ascii=False)
+    line = json.dumps(
+        {"id": "x", "paragraphs": [{"kind": "title", "text": "عنوان عن روسيا", "mentions": [["موسكو", "LOC", "RUS"]]}]}, ensure_ascii=False
+    )
     with pytest.raises(CorpusError, match=r"f.jsonl:3: paragraphs\[0\]: field 'mentions\[0\]'.*موسكو"):
         parse_article(line, "f.jsonl:3", registry)
     bad_id = line.replace("موسكو", "روسيا").replace('"RUS"', '"NOPE"')
     with pytest.raises(CorpusError, match="NOPE"):
         parse_article(bad_id, "f.jsonl:4", registry)
-    wrong_stance = json.dumps({"id": "y", "paragraphs": [{"kind": "text", "text": "رحبت روسيا", "stance": "critical", "stances": [["RUS", "UN", "supportive"]]}]}, ensure_ascii=False)
+    wrong_stance = json.dumps(
+        {"id": "y", "paragraphs": [{"kind": "text", "text": "رحبت روسيا", "stance": "critical", "stances": [["RUS", "UN", "supportive"]]}]},
+        ensure_ascii=False,
+    )
     with pytest.raises(CorpusError, match="'stance'"):
         parse_article(wrong_stance, "f.jsonl:5", registry)
 

@@ -40,10 +40,12 @@ def test_invalid_registry_is_rejected_with_the_id():
 
 
 def test_merge_unions_names_and_reports_conflicts():
-    merged = merge_registries([
-        ("a.json", {"RUS": {"type": "LOC", "names": ["روسيا"]}}),
-        ("b.json", {"RUS": {"type": "LOC", "names": ["موسكو", "روسيا"]}}),
-    ])
+    merged = merge_registries(
+        [
+            ("a.json", {"RUS": {"type": "LOC", "names": ["روسيا"]}}),
+            ("b.json", {"RUS": {"type": "LOC", "names": ["موسكو", "روسيا"]}}),
+        ]
+    )
     assert merged["RUS"]["names"] == ["روسيا", "موسكو"]
     with pytest.raises(RegistryError, match="b.json"):
         merge_registries([("a.json", {"X": {"type": "LOC", "names": ["س"]}}), ("b.json", {"X": {"type": "ORG", "names": ["س"]}})])

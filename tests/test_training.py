@@ -8,7 +8,16 @@ from models.predictor import Predictor
 
 def test_training_writes_a_self_contained_checkpoint(trained_checkpoint):
     out, metrics = trained_checkpoint
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "registry.json", "linker.json", "training_metadata.json", "README.md", "all_results.json"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "registry.json",
+        "linker.json",
+        "training_metadata.json",
+        "README.md",
+        "all_results.json",
+    ):
         assert (out / name).is_file(), name
     assert not list(out.glob("checkpoint-*"))
     meta = read_metadata(out)
@@ -34,3 +43,12 @@ def test_trained_checkpoint_loads_and_predicts(trained_checkpoint):
     doc = predictor.predict_text("عنوان عن روسيا\n\nحجم الخط\nوقال لافروف إن موسكو تدعم الحل.\n")
     assert [p.index for p in doc.paragraphs] == [0, 1, 2]
     assert predictor.base_model["kind"] == "embedded"
+
+
+def test_stance_weights_favour_rare_values():
+    from training.train import stance_class_weights
+
+    docs = [{"paragraphs": [{"kind": "text", "stance": "neutral"}] * 9 + [{"kind": "text", "stance": "critical"}, {"kind": "ui"}]}]
+    weights = dict(zip(("neutral", "supportive", "critical", "mixed"), stance_class_weights(docs), strict=True))
+    assert weights["critical"] > weights["neutral"]
+    assert abs(sum(weights.values()) / 4 - 1) < 1e-3

@@ -39,7 +39,10 @@ def make_feature_fn(tokenizer: PreTrainedTokenizerFast, registry: ActorRegistry 
     """A batched ``map`` function turning documents into model features."""
 
     def featurize(batch: dict[str, list]) -> dict[str, list]:
-        out: dict[str, list] = {k: [] for k in ("input_ids", "chunk_paragraph", "gazetteer_ids", "paragraph_features", "kind_labels", "stance_labels", "tag_labels")}
+        out: dict[str, list] = {
+            k: []
+            for k in ("input_ids", "chunk_paragraph", "gazetteer_ids", "paragraph_features", "kind_labels", "stance_labels", "tag_labels")
+        }
         for paragraphs in batch["paragraphs"]:
             texts = [p["text"] for p in paragraphs]
             doc = encode_document(texts, tokenizer, registry, max_tokens, stride)
@@ -56,7 +59,14 @@ def make_feature_fn(tokenizer: PreTrainedTokenizerFast, registry: ActorRegistry 
     return featurize
 
 
-def featurize_dataset(dataset: Dataset, tokenizer: PreTrainedTokenizerFast, registry: ActorRegistry | None, max_tokens: int, stride: int, desc: str = "featurize") -> Dataset:
+def featurize_dataset(
+    dataset: Dataset,
+    tokenizer: PreTrainedTokenizerFast,
+    registry: ActorRegistry | None,
+    max_tokens: int,
+    stride: int,
+    desc: str = "featurize",
+) -> Dataset:
     return dataset.map(
         make_feature_fn(tokenizer, registry, max_tokens, stride),
         batched=True,

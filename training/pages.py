@@ -20,9 +20,35 @@ from .corpus import Article
 
 _AR_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _MONTHS_EG = ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"]
-_MONTHS_LEV = ["كانون الثاني", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول", "تشرين الأول", "تشرين الثاني", "كانون الأول"]
+_MONTHS_LEV = [
+    "كانون الثاني",
+    "شباط",
+    "آذار",
+    "نيسان",
+    "أيار",
+    "حزيران",
+    "تموز",
+    "آب",
+    "أيلول",
+    "تشرين الأول",
+    "تشرين الثاني",
+    "كانون الأول",
+]
 _MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
-_HIJRI_MONTHS = ["محرم", "صفر", "ربيع الأول", "ربيع الآخر", "جمادى الأولى", "جمادى الآخرة", "رجب", "شعبان", "رمضان", "شوال", "ذو القعدة", "ذو الحجة"]
+_HIJRI_MONTHS = [
+    "محرم",
+    "صفر",
+    "ربيع الأول",
+    "ربيع الآخر",
+    "جمادى الأولى",
+    "جمادى الآخرة",
+    "رجب",
+    "شعبان",
+    "رمضان",
+    "شوال",
+    "ذو القعدة",
+    "ذو الحجة",
+]
 _WEEKDAYS = ["الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"]
 _PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
 _TAG_SEPARATORS = (" ", "، ", " | ", " - ", ", ", " ، ")
@@ -90,7 +116,9 @@ class PageAssembler:
         if style == "ymd_dash":
             return when.strftime("%Y-%m-%d %H:%M")
         if style == "relative":
-            return rng.choice([f"منذ {rng.randint(2, 59)} دقيقة", f"منذ {rng.randint(2, 23)} ساعات", "منذ ساعة", f"منذ {rng.randint(2, 6)} أيام"])
+            return rng.choice(
+                [f"منذ {rng.randint(2, 59)} دقيقة", f"منذ {rng.randint(2, 23)} ساعات", "منذ ساعة", f"منذ {rng.randint(2, 6)} أيام"]
+            )
         if style == "hijri_mixed":
             return f"{weekday} {rng.randint(1, 29)} {rng.choice(_HIJRI_MONTHS)} {rng.randint(1444, 1447)} هـ - {when.day} {_MONTHS_EG[when.month - 1]} {when.year} م"
         raise ValueError(f"unknown date style {style!r}")
@@ -162,14 +190,23 @@ class PageAssembler:
             lines.append(Line(marker, "related"))
             lines.append(Line(title, "related"))
         if rng.random() < 0.3:  # the pasted article's own outlet line or date
-            lines.append(Line(rng.choice([f"{rng.choice(self.chrome['cities'])} - ", f"{outlet['name']}|", self._date(rng, outlet["date_style"], when)]).strip(), "related"))
+            lines.append(
+                Line(
+                    rng.choice(
+                        [f"{rng.choice(self.chrome['cities'])} - ", f"{outlet['name']}|", self._date(rng, outlet["date_style"], when)]
+                    ).strip(),
+                    "related",
+                )
+            )
         if rng.random() < 0.15:  # an app or follow prompt between the title and the body
             lines.extend([x for x in self._slot(rng, outlet, "after_body", other, when) if x.kind == "share"][:1])
         body = other.body
         keep = len(body) if rng.random() < self.config.p_pasted_whole else rng.randint(1, max(1, len(body) - 1))
         lines.extend(Line(p.text, "related") for p in body[:keep])
         if rng.random() < self.config.p_pasted_source:
-            lines.append(Line(rng.choice(["المصدر: " + rng.choice(self.chrome["sections"]), "(وكالات)", f"المصدر: {outlet['name']}"]), "related"))
+            lines.append(
+                Line(rng.choice(["المصدر: " + rng.choice(self.chrome["sections"]), "(وكالات)", f"المصدر: {outlet['name']}"]), "related")
+            )
         return lines
 
     def _related_list(self, rng: random.Random, outlet: dict, main: Article) -> list[Line]:
@@ -196,9 +233,12 @@ class PageAssembler:
                 glue = rng.random() < self.config.p_glue
                 lines.append(Line(marker + ("" if glue else " ") + title if rng.random() < 0.8 else title, "related"))
             if i == chrome_at:
-                lines.append(rng.choice([Line("إعلان", "ad"), Line("Advertisement", "ad"), Line("مساحة إعلانية", "ad")] + [
-                    x for x in self._slot(rng, outlet, "after_title", main, when) if x.kind in ("share", "ui")
-                ][:1]))
+                lines.append(
+                    rng.choice(
+                        [Line("إعلان", "ad"), Line("Advertisement", "ad"), Line("مساحة إعلانية", "ad")]
+                        + [x for x in self._slot(rng, outlet, "after_title", main, when) if x.kind in ("share", "ui")][:1]
+                    )
+                )
             lines.append(Line(paragraph.text, paragraph.kind, paragraph.to_json()))
         return lines
 

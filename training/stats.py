@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         for split in SPLITS:
             lines.append(f"| {split} | {data['articles'][split]} | {data['pages'][split]} | {sum(data['paragraphs'][split].values())} |")
         print("\n".join(lines) + "\n")
-        kinds = Counter()
+        kinds: Counter[str] = Counter()
         for split in SPLITS:
             kinds.update(data["paragraphs"][split])
         print(_table("Page paragraphs per kind (all splits)", kinds, "kind"))

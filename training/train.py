@@ -11,15 +11,18 @@ import math
 import shutil
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import cast
 
 import transformers
-from transformers import HfArgumentParser, Trainer, TrainingArguments, set_seed
+from transformers import HfArgumentParser, PreTrainedTokenizerFast, Trainer, TrainingArguments, set_seed
 
 from evaluation.metrics import headline, score_all
 from models.base import EmbeddedBaseConfig, resolve_base
 from models.checkpoint import save_checkpoint
+from models.labels import BODY_KINDS, STANCES
 from models.linking import ActorLinker
 from models.modeling import NewsPageConfig, NewsPageModel
 from models.predictor import Predictor
@@ -39,22 +42,31 @@ def selection_score(scores: dict[str, float]) -> float:
     return sum(scores[k] for k in keys) / len(keys)
 
 
+def stance_class_weights(documents: list[dict]) -> list[float]:
+    """Inverse square-root frequency of each stance value over the training body paragraphs, mean 1."""
+    counts = Counter(p["stance"] for d in documents for p in d["paragraphs"] if p["kind"] in BODY_KINDS and p.get("stance"))
+    raw = [(sum(counts.values()) / max(counts[s], 1)) ** 0.5 for s in STANCES]
+    return [round(w * len(raw) / sum(raw), 4) for w in raw]
+
+
 def predict_documents(predictor: Predictor, documents: list[dict], batch_size: int = 8) -> list[list[dict]]:
     """Predictions for gold documents, as plain dicts aligned with their paragraphs."""
     out: list[list[dict]] = []
     for i in range(0, len(documents), batch_size):
         batch = documents[i : i + batch_size]
         for labelled in predictor.predict_paragraphs([[p["text"] for p in d["paragraphs"]] for d in batch]):
-            out.append([
-                {
-                    "kind": p.kind,
-                    "label": p.label,
-                    "stance": p.stance,
-                    "actors": [{"start": a.start, "end": a.end, "type": a.type, "actor": a.actor} for a in p.actors],
-                    "stances": p.stances,
-                }
-                for p in labelled
-            ])
+            out.append(
+                [
+                    {
+                        "kind": p.kind,
+                        "label": p.label,
+                        "stance": p.stance,
+                        "actors": [{"start": a.start, "end": a.end, "type": a.type, "actor": a.actor} for a in p.actors],
+                        "stances": p.stances,
+                    }
+                    for p in labelled
+                ]
+            )
     return out
 
 
@@ -69,7 +81,13 @@ class NewsPageTrainer(Trainer):
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
         start = time.perf_counter()
-        predictor = Predictor(self.model, self.processing_class, self.registry, self.linker, device=self.args.device)
+        predictor = Predictor(
+            cast(NewsPageModel, self.model),
+            cast(PreTrainedTokenizerFast, self.processing_class),
+            self.registry,
+            self.linker,
+            device=self.args.device,
+        )
         predictions = predict_documents(predictor, self.eval_documents, self.args.per_device_eval_batch_size)
         scores = headline(score_all(self.eval_documents, predictions))
         scores["score"] = selection_score(scores)
@@ -86,7 +104,7 @@ def _read_jsonl(path: str) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))  # type: ignore[arg-type]
     parser.set_defaults(**default_training_arguments())
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 1 and argv[0].endswith(".json"):
@@ -103,7 +121,12 @@ def main(argv: list[str] | None = None) -> dict:
     registry = ActorRegistry.load(data_dir / "registry.json")
     if data_args.train_file is None:
         logger.info("Assembling pages from %s into %s", data_dir, data_args.build_dir)
-        build(data_dir, Path(data_args.build_dir), training_args.data_seed or training_args.seed, PageConfig(pages_per_article=data_args.pages_per_article))
+        build(
+            data_dir,
+            Path(data_args.build_dir),
+            training_args.data_seed or training_args.seed,
+            PageConfig(pages_per_article=data_args.pages_per_article),
+        )
         data_args.train_file = str(Path(data_args.build_dir) / "train.jsonl")
         data_args.validation_file = data_args.validation_file or str(Path(data_args.build_dir) / "dev.jsonl")
     train_documents = _read_jsonl(data_args.train_file)[: data_args.max_train_documents]
@@ -127,6 +150,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     base = resolve_base(model_args.base_model, corpus_texts, embedded)
     config = NewsPageConfig(
+        stance_class_weights=stance_class_weights(train_documents),
         encoder=base.encoder_config.to_dict(),
         context_hidden=model_args.context_hidden,
         use_gazetteer=model_args.use_gazetteer,
@@ -185,14 +209,20 @@ def main(argv: list[str] | None = None) -> dict:
             "dev_documents": len(eval_documents),
             "registry_actors": len(registry),
         },
-        "arguments": {"model": vars(model_args), "data": vars(data_args), "training": {k: v for k, v in training_args.to_dict().items() if isinstance(v, (int, float, str, bool, type(None)))}},
+        "arguments": {
+            "model": vars(model_args),
+            "data": vars(data_args),
+            "training": {k: v for k, v in training_args.to_dict().items() if isinstance(v, (int, float, str, bool, type(None)))},
+        },
         "metrics": {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v))},
         "log_history": trainer.state.log_history,
     }
-    save_checkpoint(output_dir, trainer.model, base.tokenizer, registry, linker, metadata)
+    save_checkpoint(output_dir, cast(NewsPageModel, trainer.model), base.tokenizer, registry, linker, metadata)
     trainer.log_metrics("all", metrics)
     trainer.save_metrics("all", metrics)
-    logger.info("Checkpoint written to %s (base model: %s, %s) in %.0f s", output_dir, base.record["name"], base.record["kind"], train_seconds)
+    logger.info(
+        "Checkpoint written to %s (base model: %s, %s) in %.0f s", output_dir, base.record["name"], base.record["kind"], train_seconds
+    )
     return metrics
 
 
