@@ -19,7 +19,7 @@ from pathlib import Path
 from .labels import BODY_KINDS
 from .registry import ActorRegistry, key_of
 
-_PREV_WORD_RE = re.compile(r"([\w\u0600-\u06ff]+)[^\w\u0600-\u06ff]*$")
+_PREV_WORD_RE = re.compile(r"(\w+)\W*$")
 _CLITICS = ("و", "ب", "ل", "ف", "ك")
 
 

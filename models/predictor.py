@@ -69,21 +69,29 @@ class DocumentPrediction:
         return asdict(self)
 
 
+def _can_hold_stance(actor_id: str, registry: ActorRegistry) -> bool:
+    """People, organisations and states hold and receive stances; cities and regions as places do not."""
+    actor = registry.get(actor_id)
+    if actor is None:
+        return False
+    return actor.type in ("PERS", "ORG") or (len(actor_id) == 3 and actor_id.isalpha())
+
+
 def infer_triples(paragraphs: Sequence[ParagraphPrediction], registry: ActorRegistry) -> None:
     """Directed stance triples from predicted stance and linked actors (a rule, not learned).
 
     The holder is the paragraph's first linked person or organisation (else its first
-    linked actor, else the previous body paragraph's holder: "وقالت في بيان…");
-    every other linked actor that is not the holder's own affiliation is a target,
-    with the paragraph's polarity. Mixed paragraphs get no triples: the rule cannot
-    tell which target is praised and which criticised.
+    linked state, else the previous body paragraph's holder: "وقالت في بيان…"); every
+    other linked person, organisation or state that is not the holder's own affiliation
+    is a target, with the paragraph's polarity. Mixed paragraphs get no triples: the rule
+    cannot tell which target is praised and which criticised.
     """
     previous_holder: str | None = None
     for paragraph in paragraphs:
         if not paragraph.is_body:
             continue
-        ids: list[str] = [a.actor for a in paragraph.actors if a.actor]
-        people_or_orgs: list[str] = [a.actor for a in paragraph.actors if a.actor and a.type in ("PERS", "ORG")]
+        ids = [a.actor for a in paragraph.actors if a.actor and _can_hold_stance(a.actor, registry)]
+        people_or_orgs = [a.actor for a in paragraph.actors if a.actor and a.type in ("PERS", "ORG") and a.actor in ids]
         holder: str | None = (people_or_orgs or ids or [previous_holder])[0]  # type: ignore[list-item]
         if paragraph.stance in ("supportive", "critical") and holder:
             holder_actor = registry.get(holder)

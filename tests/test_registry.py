@@ -49,3 +49,8 @@ def test_merge_unions_names_and_reports_conflicts():
     assert merged["RUS"]["names"] == ["روسيا", "موسكو"]
     with pytest.raises(RegistryError, match="b.json"):
         merge_registries([("a.json", {"X": {"type": "LOC", "names": ["س"]}}), ("b.json", {"X": {"type": "ORG", "names": ["س"]}})])
+
+
+def test_arabic_punctuation_ends_a_name(registry):
+    text = "وصل الوفد إلى قطاع غزة، ثم إلى مصر؛ وقال لافروف: نعم"
+    assert spans(registry, text) == [("قطاع غزة", "GAZA_STRIP"), ("مصر", "EGY"), ("لافروف", "SERGEY_LAVROV")]
