@@ -70,19 +70,6 @@ def spans_to_tags(token_spans: Sequence[Span | None], spans: Sequence[TypedSpan]
     return tags
 
 
-def gazetteer_tags(token_spans: Sequence[Span | None], matches: Sequence[Span]) -> list[int]:
-    """Untyped B/I ids (see ``GAZETTEER_TAGS``) for word pieces inside registry matches."""
-    tags = [0] * len(token_spans)
-    for start, end in matches:
-        first = True
-        for i, token in enumerate(token_spans):
-            if token is None or token[1] <= start or token[0] >= end:
-                continue
-            tags[i] = 1 if first else 2
-            first = False
-    return tags
-
-
 def encode_document(
     texts: Sequence[str],
     tokenizer: PreTrainedTokenizerFast,
@@ -102,7 +89,9 @@ def encode_document(
         return_offsets_mapping=True,
         add_special_tokens=True,
     )
-    matches = [[(m.start, m.end) for m in registry.find(t)] if registry is not None else [] for t in texts]
+    # registry matches, typed by the actor's registry type (a measured gain over untyped B/I tags,
+    # although a state's ministry is an ORG mention of a LOC actor)
+    matches = [[(m.start, m.end, m.actor.type) for m in registry.find(t)] if registry is not None else [] for t in texts]
     for chunk, paragraph in enumerate(encoding["overflow_to_sample_mapping"]):
         origin = normalized[paragraph][1]
         spans: list[Span | None] = [
@@ -113,7 +102,7 @@ def encode_document(
         doc.input_ids.append(encoding["input_ids"][chunk])
         doc.chunk_paragraph.append(paragraph)
         doc.token_spans.append(spans)
-        doc.gazetteer_ids.append(gazetteer_tags(spans, matches[paragraph]))
+        doc.gazetteer_ids.append(spans_to_tags(spans, matches[paragraph]))
     doc.paragraph_features = [paragraph_features(t, i, len(texts)) for i, t in enumerate(texts)]
     return doc
 

@@ -11,9 +11,6 @@ STANCES: tuple[str, ...] = ("neutral", "supportive", "critical", "mixed")
 POLARITIES: tuple[str, ...] = ("supportive", "critical")
 ENTITY_TYPES: tuple[str, ...] = ("PERS", "ORG", "LOC")
 BIO_TAGS: tuple[str, ...] = ("O",) + tuple(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I"))
-# Registry matches fed to the encoder: untyped, since one name serves several mention types
-# (a state is LOC as a country and ORG as its ministry).
-GAZETTEER_TAGS: tuple[str, ...] = ("O", "B", "I")
 
 KIND2ID: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
 STANCE2ID: dict[str, int] = {s: i for i, s in enumerate(STANCES)}

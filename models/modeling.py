@@ -28,7 +28,7 @@ from transformers import BertConfig, BertModel, PretrainedConfig, PreTrainedMode
 from transformers.utils import ModelOutput
 
 from .features import NUM_PARAGRAPH_FEATURES
-from .labels import BIO_TAGS, GAZETTEER_TAGS, IGNORE_INDEX, KINDS, STANCES
+from .labels import BIO_TAGS, IGNORE_INDEX, KINDS, STANCES
 
 
 class NewsPageConfig(PretrainedConfig):
@@ -89,7 +89,7 @@ class NewsPageModel(PreTrainedModel):
         encoder_config._attn_implementation = "sdpa"
         self.encoder = BertModel(encoder_config, add_pooling_layer=False)
         hidden = encoder_config.hidden_size
-        self.gazetteer = nn.Embedding(len(GAZETTEER_TAGS), hidden) if config.use_gazetteer else None
+        self.gazetteer = nn.Embedding(len(config.bio_tags), hidden) if config.use_gazetteer else None
         self.dropout = nn.Dropout(config.dropout)
         self.context = nn.GRU(
             2 * hidden + NUM_PARAGRAPH_FEATURES,

@@ -111,7 +111,7 @@ class Predictor:
         registry: ActorRegistry,
         linker: ActorLinker,
         device: str | torch.device | None = None,
-        max_batch_tokens: int = 16384,
+        max_batch_tokens: int = 4096,
         max_paragraph_chars: int | None = None,
         encode_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     ) -> None:

@@ -17,6 +17,7 @@ from dataclasses import asdict
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
@@ -249,7 +250,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
             "requestBody": {
                 "required": True,
                 "content": {
-                    "application/json": {"schema": ClassifyRequest.model_json_schema()},
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ClassifyRequest"}},
                     "text/plain": {"schema": {"type": "string"}},
                 },
             }
@@ -275,7 +276,9 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         "/v1/classify/batch",
         response_model=BatchResponse,
         responses=ERRORS,
-        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": BatchRequest.model_json_schema()}}}},
+        openapi_extra={
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}}}}
+        },
     )
     async def classify_batch(request: Request) -> dict:
         loaded, batcher = _batcher(request)
@@ -305,6 +308,19 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
                 results[i].update(ok=True, result=to_response(prediction, loaded, settings.model_dir))
         return {"results": results}
 
+    def openapi() -> dict:
+        """The generated schema plus the request models that the routes parse themselves."""
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in (ClassifyRequest, BatchRequest):
+                definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(definition.pop("$defs", {}))
+                components[model.__name__] = definition
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

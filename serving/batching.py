@@ -39,7 +39,7 @@ class DynamicBatcher:
         self,
         run_batch: Callable[[list[str]], list],
         *,
-        max_batch_tokens: int = 16384,
+        max_batch_tokens: int = 4096,
         max_wait_ms: float = 5.0,
         enabled: bool = True,
         on_batch: Callable[[int, int], None] | None = None,

@@ -24,7 +24,9 @@ class Settings(BaseSettings):
         64, validation_alias="MAX_BATCH_DOCUMENTS", description="Most documents in one /v1/classify/batch request (422 above)."
     )
     max_batch_tokens: int = Field(
-        16_384, validation_alias="MAX_BATCH_TOKENS", description="Token budget of one model batch (padded word pieces)."
+        4_096,
+        validation_alias="MAX_BATCH_TOKENS",
+        description="Token budget of one model batch (padded word pieces); 4096 suits a CPU, raise it on a GPU.",
     )
     batch_wait_ms: float = Field(
         5.0, validation_alias="BATCH_WAIT_MS", description="Longest wait for more requests to share a batch, under concurrent load only."
