@@ -10,7 +10,7 @@ BASE_MODEL ?=
 
 install:  ## install the CPU build of torch, then the project with all extras
 	$(PYTHON) -m pip install "torch==2.13.0"
-	$(PYTHON) -m pip install -e ".[train,serve,dev]"
+	$(PYTHON) -m pip install -e ".[train,serve,dev,bench]"
 
 data:  ## merge nothing, just assemble pages from data/ into data/build/
 	$(PYTHON) -m training.build_data
