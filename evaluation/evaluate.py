@@ -23,6 +23,7 @@ from models.predictor import Predictor
 from .bootstrap import bootstrap_ci
 from .metrics import score_actors, score_all, score_paragraphs, score_stance
 from .peers import PARAGRAPH_PEERS, dictionary_actors, lexicon_stance
+from .predictions import predict_documents
 from .report import confusion_figure, markdown_report, per_kind_figure
 
 logger = logging.getLogger(__name__)
@@ -53,25 +54,6 @@ def read_gold(path: str | Path) -> list[dict]:
     return documents
 
 
-def model_predictions(predictor: Predictor, gold: list[dict], batch_size: int = 8) -> list[list[dict]]:
-    out: list[list[dict]] = []
-    for i in tqdm(range(0, len(gold), batch_size), desc="model", unit="batch"):
-        batch = gold[i : i + batch_size]
-        for labelled in predictor.predict_paragraphs([[p["text"] for p in d["paragraphs"]] for d in batch]):
-            out.append(
-                [
-                    {
-                        "kind": p.kind,
-                        "stance": p.stance,
-                        "actors": [{"start": a.start, "end": a.end, "type": a.type, "actor": a.actor} for a in p.actors],
-                        "stances": p.stances,
-                    }
-                    for p in labelled
-                ]
-            )
-    return out
-
-
 def run_peer(fn, gold: list[dict], name: str) -> list[list[dict]]:
     return [fn([p["text"] for p in d["paragraphs"]]) for d in tqdm(gold, desc=name, unit="doc")]
 
@@ -81,7 +63,7 @@ def evaluate(
 ) -> dict:
     gold = read_gold(gold_path)
     predictor = Predictor.from_pretrained(model_dir)
-    predictions = model_predictions(predictor, gold)
+    predictions = predict_documents(predictor, gold, progress=True)
     model_scores = score_all(gold, predictions)
     ci = {}
     if bootstrap:

@@ -20,6 +20,7 @@ import transformers
 from transformers import HfArgumentParser, PreTrainedTokenizerFast, Trainer, TrainingArguments, set_seed
 
 from evaluation.metrics import headline, score_all
+from evaluation.predictions import predict_documents
 from models.base import EmbeddedBaseConfig, resolve_base
 from models.checkpoint import save_checkpoint
 from models.labels import BODY_KINDS, STANCES
@@ -47,27 +48,6 @@ def stance_class_weights(documents: list[dict]) -> list[float]:
     counts = Counter(p["stance"] for d in documents for p in d["paragraphs"] if p["kind"] in BODY_KINDS and p.get("stance"))
     raw = [(sum(counts.values()) / max(counts[s], 1)) ** 0.5 for s in STANCES]
     return [round(w * len(raw) / sum(raw), 4) for w in raw]
-
-
-def predict_documents(predictor: Predictor, documents: list[dict], batch_size: int = 8) -> list[list[dict]]:
-    """Predictions for gold documents, as plain dicts aligned with their paragraphs."""
-    out: list[list[dict]] = []
-    for i in range(0, len(documents), batch_size):
-        batch = documents[i : i + batch_size]
-        for labelled in predictor.predict_paragraphs([[p["text"] for p in d["paragraphs"]] for d in batch]):
-            out.append(
-                [
-                    {
-                        "kind": p.kind,
-                        "label": p.label,
-                        "stance": p.stance,
-                        "actors": [{"start": a.start, "end": a.end, "type": a.type, "actor": a.actor} for a in p.actors],
-                        "stances": p.stances,
-                    }
-                    for p in labelled
-                ]
-            )
-    return out
 
 
 class NewsPageTrainer(Trainer):
