@@ -54,12 +54,25 @@ def _normalize_char(char: str) -> str:
     return unicodedata.normalize("NFKC", char)
 
 
+_NEEDS_WORK_RE = re.compile(
+    "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u08d3-\u08ff\u0640"
+    "\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+)
+
+
 def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     """Normalise as CAMeLBERT was pre-trained (unicode-normalised, dediacritised, no tatweel).
 
     Returns the normalised string and, for every character of it, the index of the
-    original character it came from, so that offsets can be mapped back.
+    original character it came from, so that offsets can be mapped back. Text that
+    needs no change (most paragraphs) takes a fast path with the same result.
     """
+    if not _NEEDS_WORK_RE.search(text) and unicodedata.is_normalized("NFKC", text):
+        return text, list(range(len(text)))
+    return _normalize_slow(text)
+
+
+def _normalize_slow(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     origin: list[int] = []
     for i, char in enumerate(text):

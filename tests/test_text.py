@@ -42,3 +42,14 @@ def test_normalised_offsets_point_into_the_original(text):
     assert len(origin) == len(normalized)
     assert all(0 <= i < len(text) for i in origin)
     assert origin == sorted(origin)
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("بوتين حماس.،A1") + ["\u064b", "\u0640", "\u00a0", "\t", "\ufefb", "\u200f", "\u2003"]), max_size=80
+    )
+)
+def test_fast_path_normalises_exactly_like_the_slow_one(text):
+    from models.text import _normalize_slow
+
+    assert normalize_with_offsets(text) == _normalize_slow(text)
