@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     print(_table("Mentions per actor type", stats["type"], "type"))
     print(_table("Triples per polarity", stats["polarity"], "polarity"))
     print(_table("Registry actors per type", stats["registry"], "type"))
-    print(_table("Articles per topic (top 40)", Counter(dict(stats["topic"].most_common(40))), "topic"))
+    print(f"**Distinct topic tags**: {len(stats['topic'])}\n")
+    print(_table("Articles per topic (the 40 most frequent tags)", Counter(dict(stats["topic"].most_common(40))), "topic"))
     built = args.build_dir / "stats.json"
     if built.is_file():
         data = json.loads(built.read_text(encoding="utf-8"))
