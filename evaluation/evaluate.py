@@ -17,8 +17,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from models.checkpoint import read_metadata
-from models.labels import KINDS, STANCES
 from models.predictor import Predictor
+from training.validate import validate_documents
 
 from .bootstrap import bootstrap_ci
 from .metrics import score_actors, score_all, score_paragraphs, score_stance
@@ -34,21 +34,13 @@ class GoldError(ValueError):
 
 
 def read_gold(path: str | Path) -> list[dict]:
-    documents = []
+    """Gold documents, checked by the project's one SPEC.md validator (errors name file, line and field)."""
+    errors = validate_documents(Path(path), registry=None)
+    if errors:
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise GoldError("; ".join(errors[:5]) + more)
     with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise GoldError(f"{path}:{line_no}: invalid JSON ({err.msg})") from err
-            for i, p in enumerate(doc.get("paragraphs", [])):
-                if p.get("kind") not in KINDS:
-                    raise GoldError(f"{path}:{line_no}: paragraphs[{i}].kind is {p.get('kind')!r}")
-                if p.get("stance") is not None and p["stance"] not in STANCES:
-                    raise GoldError(f"{path}:{line_no}: paragraphs[{i}].stance is {p.get('stance')!r}")
-            documents.append(doc)
+        documents = [json.loads(line) for line in handle if line.strip()]
     if not documents:
         raise GoldError(f"{path}: no documents")
     return documents
