@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .labels import BODY_KINDS
-from .registry import ActorRegistry, key_of
+from .registry import PREFIX_CLITICS, ActorRegistry, key_of
 
 _PREV_WORD_RE = re.compile(r"(\w+)\W*$")
-_CLITICS = ("و", "ب", "ل", "ف", "ك")
 
 
 def _previous_word(text: str, start: int) -> str:
@@ -63,7 +62,7 @@ class ActorLinker:
         span = text[start:end]
         if self.known(span):
             return start
-        for clitic in _CLITICS:
+        for clitic in PREFIX_CLITICS:
             if span.startswith(clitic) and len(span) > len(clitic) + 2:
                 rest = span[len(clitic) :]
                 if self.known(rest):

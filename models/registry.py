@@ -20,7 +20,8 @@ from .text import map_span, normalize_ar, normalize_with_offsets
 _FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
 _WORD_RE = re.compile(r"\w+")  # on normalised text: letters and digits, not Arabic punctuation (، ؛ ؟)
 # Clitics that may be glued to a name without being part of it (longest first).
-_CLITICS = ("وبال", "وال", "بال", "فال", "كال", "ولل", "لل", "و", "ب", "ل", "ف", "ك")
+PREFIX_CLITICS = ("و", "ب", "ل", "ف", "ك")  # one-letter prefixes glued to a word
+_CLITICS = ("وبال", "وال", "بال", "فال", "كال", "ولل", "لل", *PREFIX_CLITICS)
 _ID_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
