@@ -189,12 +189,24 @@ def is_date_like(key: str) -> bool:
     return len(key.split()) <= 12 and bool(_DATE_RE.search(key))
 
 
+def _cue_word_re(cues: tuple[str, ...]) -> re.Pattern[str]:
+    """Words that, without their leading و/ف letters, start with one of ``cues``.
+
+    The possessive ``[وف]*+`` strips every leading و/ف as ``str.lstrip`` would (no
+    backtracking into a cue that itself starts with one), and ``(?<!\\S)`` anchors at a
+    word start, so ``findall`` counts each matching word once.
+    """
+    alternatives = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True))
+    return re.compile(rf"(?<!\S)[وف]*+(?:{alternatives})")
+
+
+_SUPPORTIVE_RE = _cue_word_re(SUPPORTIVE)
+_CRITICAL_RE = _cue_word_re(CRITICAL)
+
+
 def stance_cues(key: str) -> tuple[int, int]:
-    """Counts of supportive and critical cue words (a leading و/ف/ل conjunction ignored)."""
-    words = [w.lstrip("وف") for w in key.split()]
-    supportive = sum(any(w.startswith(c) for c in SUPPORTIVE) for w in words)
-    critical = sum(any(w.startswith(c) for c in CRITICAL) for w in words)
-    return supportive, critical
+    """Counts of words starting with a supportive or critical cue (leading و/ف conjunctions ignored)."""
+    return len(_SUPPORTIVE_RE.findall(key)), len(_CRITICAL_RE.findall(key))
 
 
 CHROME_KINDS: tuple[str, ...] = tuple(CHROME)

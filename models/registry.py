@@ -23,6 +23,7 @@ _WORD_RE = re.compile(r"\w+")  # on normalised text: letters and digits, not Ara
 PREFIX_CLITICS = ("و", "ب", "ل", "ف", "ك")  # one-letter prefixes glued to a word
 _CLITICS = ("وبال", "وال", "بال", "فال", "كال", "ولل", "لل", *PREFIX_CLITICS)
 _ID_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_VARIANT_CACHE_SIZE = 200_000
 
 
 def key_of(surface: str) -> str:
@@ -58,9 +59,11 @@ class ActorRegistry:
     _index: dict[str, list[str]] = field(init=False, repr=False)
     _first_words: set[str] = field(init=False, repr=False)
     _max_words: int = field(init=False, repr=False)
+    _variants: dict[str, list[tuple[int, str]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index = {}
+        self._variants = {}
         self._first_words: set[str] = set()
         self._max_words = 1
         for actor in self.actors.values():
@@ -183,7 +186,12 @@ class ActorRegistry:
         return matches
 
     def _first_word_variants(self, word: str) -> list[tuple[int, str]]:
-        """(characters stripped, first word) pairs to try: the word, then without a clitic."""
+        """(characters stripped, first word) pairs to try: the word, then without a clitic (memoised)."""
+        cached = self._variants.get(word)
+        if cached is not None:
+            return cached
+        if len(self._variants) >= _VARIANT_CACHE_SIZE:  # bounded for long-running services
+            self._variants.clear()
         variants = [(0, word)] if word in self._first_words else []
         for clitic in _CLITICS:
             if word.startswith(clitic) and len(word) > len(clitic) + 1:
@@ -192,6 +200,7 @@ class ActorRegistry:
                     variants.append((len(clitic), rest))
                 if clitic.endswith("لل") and ("ال" + rest) in self._first_words:  # للأمم → (ل)لأمم
                     variants.append((len(clitic) - 1, "ال" + rest))
+        self._variants[word] = variants
         return variants
 
 

@@ -7,6 +7,7 @@ each normalised character to the original character it came from.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -46,7 +47,9 @@ def split_paragraphs(text: str) -> list[Paragraph]:
     return paragraphs
 
 
+@functools.lru_cache(maxsize=65536)
 def _normalize_char(char: str) -> str:
+    """What one character becomes (memoised: pages reuse a small alphabet)."""
     if char == _TATWEEL or _DIACRITICS_RE.match(char) or _INVISIBLE_RE.match(char):
         return ""
     if unicodedata.category(char) == "Zs" or char == "\t":
@@ -73,12 +76,8 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
 
 
 def _normalize_slow(text: str) -> tuple[str, list[int]]:
-    out: list[str] = []
-    origin: list[int] = []
-    for i, char in enumerate(text):
-        normalized = _normalize_char(char)
-        out.append(normalized)
-        origin.extend([i] * len(normalized))
+    out = [_normalize_char(char) for char in text]
+    origin = [i for i, normalized in enumerate(out) for _ in normalized]
     return "".join(out), origin
 
 

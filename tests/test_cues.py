@@ -1,0 +1,35 @@
+"""Surface cues: the fast stance-cue counter says exactly what the word-by-word definition says."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.cues import CRITICAL, SUPPORTIVE, cue_features, folded, stance_cues
+
+
+def _by_words(key: str) -> tuple[int, int]:
+    """The definition: words, without leading و/ف letters, that start with a cue."""
+    words = [w.lstrip("وف") for w in key.split()]
+    return (
+        sum(any(w.startswith(c) for c in SUPPORTIVE) for w in words),
+        sum(any(w.startswith(c) for c in CRITICAL) for w in words),
+    )
+
+
+def test_counts_cue_words_after_conjunctions():
+    key = folded("ورحب الوزير بالاتفاق وأدان الهجوم، فيما انتقدت المعارضة القرار")
+    supportive, critical = stance_cues(key)
+    assert (supportive, critical) == _by_words(key)
+    assert supportive >= 1 and critical >= 2
+
+
+_pieces = st.sampled_from([*SUPPORTIVE, *CRITICAL, "و", "ف", "وف", "ال", "الوزير", "بيان", " ", "  ", "\t", "،", "x"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_pieces, max_size=12).map("".join))
+def test_regex_counter_equals_the_word_definition(key):
+    assert stance_cues(key) == _by_words(key)
+
+
+def test_cue_features_have_a_fixed_length():
+    assert len(cue_features("اقرأ أيضاً: الأهلي يفوز")) == len(cue_features("نص عادي."))
