@@ -18,9 +18,11 @@ from transformers import BertTokenizerFast, PreTrainedTokenizerFast  # type: ign
 
 from .checkpoint import LINKER_FILE, REGISTRY_FILE
 from .features import EncodedDocument, decode_tags, encode_document, word_spans
-from .labels import BODY_KINDS, label_of
+from .labels import BODY_KINDS, LABELS, label_of
 from .linking import ActorLinker
 from .modeling import NewsPageModel
+from .onnx_encoder import BACKENDS, prepare_onnx_encoder
+from .precision import dtype_name, resolve_dtype
 from .registry import ActorRegistry
 from .text import split_paragraphs
 
@@ -114,7 +116,12 @@ class Predictor:
         max_batch_tokens: int = 4096,
         max_paragraph_chars: int | None = None,
         encode_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        precision: str | torch.dtype = "float32",
+        backend: str = "torch",
     ) -> None:
+        """``precision`` is the encoder's number format (see :mod:`models.precision`); the
+        model's encoder is cast in place. ``encode_fn`` replaces the encoder call, e.g. by
+        an ONNX Runtime session (:mod:`models.onnx_encoder`), named by ``backend``."""
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model: NewsPageModel = model.to(self.device).eval()  # type: ignore[arg-type]
         self.tokenizer = tokenizer
@@ -122,24 +129,49 @@ class Predictor:
         self.linker = linker
         self.max_batch_tokens = max_batch_tokens
         self.max_paragraph_chars = max_paragraph_chars
-        # the encoder call (input_ids, attention_mask, gazetteer_ids) → states; swappable, e.g. for an ONNX Runtime session
-        self.encode_fn = encode_fn or self.model.encode
+        self.backend = backend if encode_fn is not None else "torch"
+        self.dtype = torch.float32 if encode_fn is not None else resolve_dtype(precision, self.device)
+        if self.dtype != torch.float32:
+            self.model.encoder.to(self.dtype)
+            if self.model.gazetteer is not None:
+                self.model.gazetteer.to(self.dtype)
+        # the encoder call (input_ids, attention_mask, gazetteer_ids) → float32 states
+        self.encode_fn = encode_fn or self._encode
         self.config = model.config
 
+    def _encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, gazetteer_ids: torch.Tensor) -> torch.Tensor:
+        return self.model.encode(input_ids, attention_mask, gazetteer_ids).float()  # heads run in float32
+
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str | None = None, **kwargs) -> Predictor:
+    def from_pretrained(
+        cls, path: str | Path, device: str | None = None, precision: str = "float32", backend: str = "torch", **kwargs
+    ) -> Predictor:
+        """Load a checkpoint directory; ``backend`` is "torch", "onnx" or "onnx-int8" (CPU only)."""
         path = Path(path)
         if not (path / "config.json").is_file():
             raise FileNotFoundError(f"no checkpoint at {path} (config.json missing); train one with `make train`")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown encoder backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if backend != "torch" and device not in (None, "cpu"):
+            raise ValueError(f"the {backend} backend runs on the CPU (ONNX Runtime's CPU provider), not on {device}")
         model = NewsPageModel.from_pretrained(path)
         tokenizer = BertTokenizerFast.from_pretrained(path)
         registry = ActorRegistry.load(path / REGISTRY_FILE)
         linker = ActorLinker.load(path / LINKER_FILE, registry)
-        return cls(model, tokenizer, registry, linker, device=device, **kwargs)
+        if backend != "torch":
+            encoder = prepare_onnx_encoder(model.eval(), backend, path)
+            return cls(model, tokenizer, registry, linker, device="cpu", encode_fn=encoder, backend=backend, **kwargs)
+        return cls(model, tokenizer, registry, linker, device=device, precision=precision, **kwargs)
 
     @property
     def base_model(self) -> dict:
         return dict(self.config.base_model)
+
+    @property
+    def runtime(self) -> dict:
+        """How inference runs: device, encoder backend and number format."""
+        precision = "int8 weights" if self.backend == "onnx-int8" else dtype_name(self.dtype)
+        return {"device": str(self.device), "backend": self.backend, "precision": precision}
 
     # ------------------------------------------------------------------ core
     @torch.inference_mode()
@@ -189,17 +221,19 @@ class Predictor:
         kind_logits, stance_logits, context = self.model.contextualize(
             vectors, t(chunk_paragraph), t(paragraph_document), t(paragraph_position), torch.tensor(features, device=self.device)
         )
-        kind_probs = kind_logits.float().softmax(-1).cpu()
-        stance_probs = stance_logits.float().softmax(-1).cpu()
+        kind_probs: list[list[float]] = kind_logits.float().softmax(-1).tolist()
+        stance_probs: list[list[float]] = stance_logits.float().softmax(-1).tolist()
+        label_kinds = {label: [i for i, k in enumerate(self.config.kinds) if label_of(k) == label] for label in LABELS}
         chunk_context = context[t(chunk_paragraph)]
         tag_ids: list[list[int]] = [[] for _ in chunks]
         tag_scores: list[list[float]] = [[] for _ in chunks]
         for indices, states in buckets:
             score, ids = self.model.tag(states, chunk_context[t(indices)]).float().softmax(-1).max(-1)
+            ids_rows, score_rows = ids.tolist(), score.tolist()
             for row, i in enumerate(indices):
                 n = len(chunks[i][0])
-                tag_ids[i] = ids[row, :n].tolist()
-                tag_scores[i] = score[row, :n].tolist()
+                tag_ids[i] = ids_rows[row][:n]
+                tag_scores[i] = score_rows[row][:n]
 
         # back to documents
         paragraph_offset = 0
@@ -214,10 +248,11 @@ class Predictor:
                 spans_by_paragraph.setdefault(paragraph, []).extend(decode_tags(words, tag_ids[c], tag_scores[c]))
             for p_index, text in enumerate(texts):
                 g = paragraph_offset + p_index
-                kind_id = int(kind_probs[g].argmax())
+                probs = kind_probs[g]
+                kind_id = max(range(len(probs)), key=probs.__getitem__)  # the first of tied maxima, as argmax
                 kind = self.config.kinds[kind_id]
                 label = label_of(kind)
-                label_probability = float(sum(kind_probs[g][i] for i, k in enumerate(self.config.kinds) if label_of(k) == label))
+                label_probability = sum(probs[i] for i in label_kinds[label])
                 prediction = ParagraphPrediction(
                     index=p_index,
                     start=0,
@@ -226,13 +261,14 @@ class Predictor:
                     label=label,
                     label_probability=round(label_probability, 4),
                     kind=kind,
-                    kind_probability=round(float(kind_probs[g][kind_id]), 4),
+                    kind_probability=round(probs[kind_id], 4),
                     truncated=bool(limit and len(text) > limit),
                 )
                 if kind in BODY_KINDS:
-                    stance_id = int(stance_probs[g].argmax())
+                    stance = stance_probs[g]
+                    stance_id = max(range(len(stance)), key=stance.__getitem__)
                     prediction.stance = self.config.stances[stance_id]
-                    prediction.stance_probability = round(float(stance_probs[g][stance_id]), 4)
+                    prediction.stance_probability = round(stance[stance_id], 4)
                     prediction.actors = self._actors(text, spans_by_paragraph.get(p_index, []))
                 out.append(prediction)
             infer_triples(out, self.registry)
@@ -257,15 +293,10 @@ class Predictor:
                 end += 1
             batch = order[start:end]
             width = len(chunks[batch[-1]][0])
-            ids = torch.full((len(batch), width), pad, dtype=torch.long)
-            gaz = torch.zeros((len(batch), width), dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                n = len(chunks[i][0])
-                ids[row, :n] = torch.tensor(chunks[i][0])
-                gaz[row, :n] = torch.tensor(chunks[i][1])
-                mask[row, :n] = 1
-            mask = mask.to(self.device)
+            rows = [chunks[i] for i in batch]
+            ids = torch.tensor([r[0] + [pad] * (width - len(r[0])) for r in rows], dtype=torch.long)
+            gaz = torch.tensor([r[1] + [0] * (width - len(r[1])) for r in rows], dtype=torch.long)
+            mask = torch.tensor([[1] * len(r[0]) + [0] * (width - len(r[0])) for r in rows], dtype=torch.long, device=self.device)
             states = self.encode_fn(ids.to(self.device), mask, gaz.to(self.device))
             chunk_vectors = self.model.chunk_vectors(states, mask)
             if vectors is None:

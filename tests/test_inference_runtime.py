@@ -1,0 +1,89 @@
+"""Faster inference must not change the answers: precision, ONNX Runtime export, int8, and the cache."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from models.onnx_encoder import OnnxEncoder, prepare_onnx_encoder
+from models.precision import cpu_has_native_bf16, resolve_dtype
+from models.predictor import Predictor
+
+
+def _labels(predictor: Predictor, pages: list[dict]) -> list[str]:
+    documents = [[p["text"] for p in page["paragraphs"]] for page in pages]
+    return [p.kind for doc in predictor.predict_paragraphs(documents) for p in doc]
+
+
+def test_precision_names_resolve_per_device():
+    assert resolve_dtype("float32", "cpu") == torch.float32
+    assert resolve_dtype("bfloat16", "cpu") == torch.bfloat16
+    assert resolve_dtype(torch.float16, "cpu") == torch.float16
+    assert resolve_dtype("auto", "cpu") == (torch.bfloat16 if cpu_has_native_bf16() else torch.float32)
+    with pytest.raises(ValueError, match="unknown precision 'int4'"):
+        resolve_dtype("int4", "cpu")
+
+
+def test_bfloat16_encoder_keeps_the_labels_and_reports_itself(trained_checkpoint, pages):
+    model_dir, _ = trained_checkpoint
+    reference = Predictor.from_pretrained(model_dir, device="cpu")
+    fast = Predictor.from_pretrained(model_dir, device="cpu", precision="bfloat16")
+    assert next(fast.model.encoder.parameters()).dtype == torch.bfloat16
+    assert next(fast.model.kind_head.parameters()).dtype == torch.float32  # heads stay float32
+    assert fast.runtime == {"device": "cpu", "backend": "torch", "precision": "bfloat16"}
+    expected, got = _labels(reference, pages), _labels(fast, pages)
+    assert len(expected) == len(got)
+    assert sum(a == b for a, b in zip(expected, got, strict=True)) / len(expected) >= 0.9
+
+
+def test_onnx_encoder_matches_torch_and_int8_keeps_the_labels(tiny_model, tokenizer, registry, pages, tmp_path):
+    tiny_model.eval()
+    ids = torch.tensor([[2, 40, 41, 42, 3, 0], [2, 50, 3, 0, 0, 0]])
+    mask = (ids != 0).long()
+    gaz = torch.zeros_like(ids)
+    gaz[0, 1] = 1
+    with torch.inference_mode():
+        expected = tiny_model.encode(ids, mask, gaz)
+    fp32 = prepare_onnx_encoder(tiny_model, "onnx", tmp_path)
+    assert isinstance(fp32, OnnxEncoder)
+    torch.testing.assert_close(fp32(ids, mask, gaz)[mask.bool()], expected[mask.bool()], atol=1e-4, rtol=1e-4)
+
+    from models.linking import ActorLinker
+
+    linker = ActorLinker(registry)
+    reference = Predictor(tiny_model, tokenizer, registry, linker, device="cpu")
+    int8 = Predictor(
+        tiny_model,
+        tokenizer,
+        registry,
+        linker,
+        device="cpu",
+        encode_fn=prepare_onnx_encoder(tiny_model, "onnx-int8", tmp_path),
+        backend="onnx-int8",
+    )
+    assert int8.runtime["precision"] == "int8 weights"
+    expected_labels, got = _labels(reference, pages), _labels(int8, pages)
+    assert sum(a == b for a, b in zip(expected_labels, got, strict=True)) / len(expected_labels) >= 0.9
+
+
+def test_onnx_export_is_cached_and_redone_when_the_weights_change(tiny_model, tmp_path):
+    prepare_onnx_encoder(tiny_model, "onnx", tmp_path)
+    graph = tmp_path / "onnx" / "encoder.onnx"
+    first = graph.stat().st_mtime_ns
+    os.utime(graph, ns=(first - 10**9, first - 10**9))  # make a rewrite visible whatever the clock resolution
+    prepare_onnx_encoder(tiny_model, "onnx", tmp_path)
+    assert graph.stat().st_mtime_ns == first - 10**9  # reused
+    with torch.no_grad():
+        tiny_model.encoder.encoder.layer[0].output.dense.bias.add_(1.0)
+    prepare_onnx_encoder(tiny_model, "onnx", tmp_path)
+    assert graph.stat().st_mtime_ns != first - 10**9  # exported again for the new weights
+
+
+def test_bad_backend_choices_are_clear_errors(trained_checkpoint):
+    model_dir, _ = trained_checkpoint
+    with pytest.raises(ValueError, match="unknown encoder backend 'tensorrt'"):
+        Predictor.from_pretrained(model_dir, backend="tensorrt")
+    with pytest.raises(ValueError, match="runs on the CPU"):
+        Predictor.from_pretrained(model_dir, backend="onnx-int8", device="cuda")
