@@ -17,6 +17,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from models.checkpoint import read_metadata
+from models.onnx_encoder import BACKENDS
+from models.precision import PRECISIONS
 from models.predictor import Predictor
 from training.validate import validate_documents
 
@@ -51,10 +53,17 @@ def run_peer(fn, gold: list[dict], name: str) -> list[list[dict]]:
 
 
 def evaluate(
-    model_dir: str | Path, gold_path: str | Path, name: str, out_root: Path = Path("reports"), peers: bool = True, bootstrap: int = 1000
+    model_dir: str | Path,
+    gold_path: str | Path,
+    name: str,
+    out_root: Path = Path("reports"),
+    peers: bool = True,
+    bootstrap: int = 1000,
+    precision: str = "float32",
+    backend: str = "torch",
 ) -> dict:
     gold = read_gold(gold_path)
-    predictor = Predictor.from_pretrained(model_dir)
+    predictor = Predictor.from_pretrained(model_dir, precision=precision, backend=backend)
     predictions = predict_documents(predictor, gold, progress=True)
     model_scores = score_all(gold, predictions)
     ci = {}
@@ -80,6 +89,7 @@ def evaluate(
         "documents": len(gold),
         "checkpoint": str(model_dir),
         "base_model": predictor.base_model,
+        "runtime": predictor.runtime,
         "training": {k: read_metadata(model_dir).get(k) for k in ("finished_at", "train_seconds")},
         "model": model_scores,
         "ci": {k: list(v) for k, v in ci.items() if v},
@@ -103,9 +113,20 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap samples (0 to skip)")
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS, help="encoder number format (models.precision)")
+    parser.add_argument("--backend", default="torch", choices=BACKENDS, help="encoder runtime: torch, or ONNX Runtime fp32/int8")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    result = evaluate(args.model_dir, args.gold, args.name or Path(args.gold).stem, args.out, not args.no_peers, args.bootstrap)
+    result = evaluate(
+        args.model_dir,
+        args.gold,
+        args.name or Path(args.gold).stem,
+        args.out,
+        not args.no_peers,
+        args.bootstrap,
+        precision=args.precision,
+        backend=args.backend,
+    )
     print(markdown_report(result))
     return result
 

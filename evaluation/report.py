@@ -66,6 +66,7 @@ def markdown_report(result: dict) -> str:
         "",
         f"- gold: `{result['gold']}` ({result['documents']} documents, {model['paragraph']['paragraphs']} paragraphs)",
         f"- checkpoint: `{result['checkpoint']}`, base model `{result['base_model'].get('name')}` ({result['base_model'].get('kind')})",
+        *([f"- inference: {r['backend']} encoder, {r['precision']}, on {r['device']}"] if (r := result.get("runtime")) else []),
         "- 95% bootstrap intervals over documents in brackets (model only).",
         "- trafilatura and jusText are built for HTML; here each page is fed to them as one HTML page with one `<p>` per paragraph.",
         "",

@@ -143,6 +143,8 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
                     device=settings.device,
                     max_batch_tokens=settings.max_batch_tokens,
                     max_paragraph_chars=settings.max_paragraph_chars,
+                    precision=settings.precision,
+                    backend=settings.encoder_backend,
                 )
             except (FileNotFoundError, OSError, ValueError) as err:
                 state.load_error = f"no model loaded from {settings.model_dir}: {err}"
@@ -150,7 +152,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         if state.predictor is not None:
             loaded: Predictor = state.predictor
             base = loaded.base_model
-            logger.info("serving %s (base model %s, %s)", settings.model_dir, base.get("name"), base.get("kind"))
+            logger.info("serving %s (base model %s, %s) with %s", settings.model_dir, base.get("name"), base.get("kind"), loaded.runtime)
             if base.get("kind") == "embedded":
                 logger.warning("this checkpoint was trained on the EMBEDDED small Arabic BERT, not CAMeLBERT")
 
@@ -224,6 +226,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
             "status": "ok" if loaded else "no_model",
             "model_dir": settings.model_dir,
             "base_model": loaded.base_model if loaded else None,
+            "runtime": loaded.runtime if loaded else None,
             "labels": {"label": list(LABELS), "kind": list(KINDS), "stance": list(STANCES), "bio": list(BIO_TAGS)} if loaded else None,
             "version": __version__,
             "detail": None if loaded else f"{request.app.state.load_error}; {TRAIN_HINT}",

@@ -125,6 +125,7 @@ class HealthResponse(BaseModel):
     status: Literal["ok", "no_model"]
     model_dir: str
     base_model: dict | None = None
+    runtime: dict[str, str] | None = Field(None, description="Device, encoder backend (torch, onnx, onnx-int8) and number format.")
     labels: dict[str, list[str]] | None = None
     version: str
     detail: str | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,9 +26,19 @@ class Settings(BaseSettings):
         64, validation_alias="MAX_BATCH_DOCUMENTS", description="Most documents in one /v1/classify/batch request (422 above)."
     )
     max_batch_tokens: int = Field(
-        4_096,
+        2_048,
         validation_alias="MAX_BATCH_TOKENS",
-        description="Token budget of one model batch (padded word pieces); 4096 suits a CPU, raise it on a GPU.",
+        description="Token budget of one model batch (padded word pieces); 2048 suits a CPU (bench/), raise it on a GPU.",
+    )
+    precision: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto",
+        validation_alias="INFERENCE_PRECISION",
+        description="Encoder number format; auto = bfloat16 where the CPU/GPU computes it natively, else float32.",
+    )
+    encoder_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "torch",
+        validation_alias="ENCODER_BACKEND",
+        description="Run the encoder in PyTorch, or (CPU) in ONNX Runtime, float32 or with dynamic int8 weights.",
     )
     batch_wait_ms: float = Field(
         5.0, validation_alias="BATCH_WAIT_MS", description="Longest wait for more requests to share a batch, under concurrent load only."

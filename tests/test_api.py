@@ -37,6 +37,7 @@ def test_health_reports_model_base_and_labels(client, trained_checkpoint):
     assert body["status"] == "ok"
     assert body["model_dir"] == str(trained_checkpoint[0])
     assert body["base_model"]["kind"] == "embedded"
+    assert body["runtime"]["backend"] == "torch" and body["runtime"]["precision"] in ("float32", "bfloat16")
     assert body["labels"]["kind"][:3] == ["title", "text", "caption"]
     assert body["version"]
 
@@ -199,3 +200,12 @@ def test_openapi_documents_both_content_types(client):
     assert set(content) == {"application/json", "text/plain"}
     assert client.get("/docs").status_code == 200
     json.dumps(schema)
+
+
+def test_unknown_inference_settings_fail_at_start_up():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="ENCODER_BACKEND"):
+        Settings(ENCODER_BACKEND="tensorrt")
+    with pytest.raises(ValidationError, match="INFERENCE_PRECISION"):
+        Settings(INFERENCE_PRECISION="int4")
