@@ -50,7 +50,7 @@ test:  ## the test suite (no network, no GPU)
 lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m mypy models training serving evaluation
+	$(PYTHON) -m mypy models training serving evaluation bench
 
 clean:
 	rm -rf data/build reports/*/ checkpoints/

@@ -107,6 +107,22 @@ def encode_document(
     return doc
 
 
+@dataclass
+class Featurizer:
+    """:func:`encode_document` with a model's settings bound: documents in, model inputs out.
+
+    Picklable, so that worker processes can each hold one (see :mod:`models.featurize_pool`).
+    """
+
+    tokenizer: PreTrainedTokenizerFast
+    registry: ActorRegistry | None
+    max_tokens: int
+    stride: int
+
+    def __call__(self, documents: Sequence[Sequence[str]]) -> list[EncodedDocument]:
+        return [encode_document(d, self.tokenizer, self.registry, self.max_tokens, self.stride) for d in documents]
+
+
 def word_spans(token_spans: Sequence[Span | None], word_starts: Sequence[bool]) -> list[Span | None]:
     """For the first piece of each word, the span of the whole word; None for the other pieces."""
     out: list[Span | None] = [None] * len(token_spans)

@@ -8,16 +8,18 @@ waste), then runs the document-level heads over each document's paragraphs.
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import torch
 from transformers import BertTokenizerFast, PreTrainedTokenizerFast  # type: ignore[attr-defined]
 
 from .checkpoint import LINKER_FILE, REGISTRY_FILE
-from .features import EncodedDocument, decode_tags, encode_document, word_spans
+from .features import EncodedDocument, Featurizer, decode_tags, word_spans
+from .featurize_pool import FeaturizerPool, PendingFeatures
 from .labels import BODY_KINDS, LABELS, label_of
 from .linking import ActorLinker
 from .modeling import NewsPageModel
@@ -71,6 +73,12 @@ class DocumentPrediction:
         return asdict(self)
 
 
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
 def _can_hold_stance(actor_id: str, registry: ActorRegistry) -> bool:
     """People, organisations and states hold and receive stances; cities and regions as places do not."""
     actor = registry.get(actor_id)
@@ -118,10 +126,12 @@ class Predictor:
         encode_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
         precision: str | torch.dtype = "float32",
         backend: str = "torch",
+        featurize_workers: int = 0,
     ) -> None:
         """``precision`` is the encoder's number format (see :mod:`models.precision`); the
         model's encoder is cast in place. ``encode_fn`` replaces the encoder call, e.g. by
-        an ONNX Runtime session (:mod:`models.onnx_encoder`), named by ``backend``."""
+        an ONNX Runtime session (:mod:`models.onnx_encoder`), named by ``backend``.
+        ``featurize_workers`` processes featurise documents (see :mod:`models.featurize_pool`)."""
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model: NewsPageModel = model.to(self.device).eval()  # type: ignore[arg-type]
         self.tokenizer = tokenizer
@@ -138,6 +148,8 @@ class Predictor:
         # the encoder call (input_ids, attention_mask, gazetteer_ids) → float32 states
         self.encode_fn = encode_fn or self._encode
         self.config = model.config
+        self.featurizer = Featurizer(tokenizer, registry if self.config.use_gazetteer else None, self.config.max_tokens, self.config.stride)
+        self._pool = FeaturizerPool(self.featurizer, featurize_workers) if featurize_workers > 0 else None
 
     def _encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, gazetteer_ids: torch.Tensor) -> torch.Tensor:
         return self.model.encode(input_ids, attention_mask, gazetteer_ids).float()  # heads run in float32
@@ -174,7 +186,12 @@ class Predictor:
         return {"device": str(self.device), "backend": self.backend, "precision": precision}
 
     # ------------------------------------------------------------------ core
-    @torch.inference_mode()
+    def _clip(self, documents: Sequence[Sequence[str]]) -> tuple[list[list[str]], list[list[str]]]:
+        """The documents whole, and as the model reads them (paragraphs cut at ``max_paragraph_chars``)."""
+        full = [list(d) for d in documents]
+        limit = self.max_paragraph_chars
+        return full, ([[t[:limit] for t in d] for d in full] if limit else full)
+
     def predict_paragraphs(self, documents: Sequence[Sequence[str]]) -> list[list[ParagraphPrediction]]:
         """Label the paragraphs of each document; actor offsets are relative to the paragraph.
 
@@ -182,23 +199,51 @@ class Predictor:
         ``max_paragraph_chars`` characters (actors are found there only) and flagged
         ``truncated``; its text and offsets are returned whole.
         """
-        full = [list(d) for d in documents]
+        full, clipped = self._clip(documents)
+        non_empty = [d for d in clipped if d]
+        encoded = self._pool.submit(non_empty).result() if self._pool and len(non_empty) > 1 else self.featurizer(non_empty)
+        return self._label(full, clipped, encoded)
+
+    def predict_stream(
+        self, documents: Iterable[Sequence[str]], batch_pages: int = 16, prefetch: int = 2
+    ) -> Iterator[list[ParagraphPrediction]]:
+        """Label many documents, yielding each one's paragraphs in input order.
+
+        With ``featurize_workers``, the next ``prefetch`` batches of ``batch_pages``
+        documents are featurised in the worker processes while the model runs on the
+        current one; without, this is :meth:`predict_paragraphs` batch by batch.
+        """
+        batches = (list(batch) for batch in _batched(documents, batch_pages))
+        pending: deque = deque()
+        for batch in batches:
+            full, clipped = self._clip(batch)
+            non_empty = [d for d in clipped if d]
+            pending.append((full, clipped, self._pool.submit(non_empty) if self._pool else non_empty))
+            if len(pending) <= prefetch and self._pool:
+                continue
+            yield from self._label_pending(pending.popleft())
+        while pending:
+            yield from self._label_pending(pending.popleft())
+
+    def _label_pending(self, item: tuple) -> list[list[ParagraphPrediction]]:
+        full, clipped, features = item
+        encoded = features.result() if isinstance(features, PendingFeatures) else self.featurizer(features)
+        return self._label(full, clipped, encoded)
+
+    def close(self) -> None:
+        """Stop the featurisation workers, if any."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    @torch.inference_mode()
+    def _label(self, full: list[list[str]], documents: list[list[str]], encoded: list[EncodedDocument]) -> list[list[ParagraphPrediction]]:
+        """Run the model on featurised documents (``encoded``: one per non-empty document) and decode."""
         limit = self.max_paragraph_chars
-        documents = [[t[:limit] for t in d] for d in full] if limit else full
         results: list[list[ParagraphPrediction]] = [[] for _ in documents]
         non_empty = [i for i, d in enumerate(documents) if d]
         if not non_empty:
             return results
-        encoded = [
-            encode_document(
-                documents[i],
-                self.tokenizer,
-                self.registry if self.config.use_gazetteer else None,
-                self.config.max_tokens,
-                self.config.stride,
-            )
-            for i in non_empty
-        ]
 
         # flatten chunks and paragraphs of all documents
         chunks: list[tuple[list[int], list[int]]] = []

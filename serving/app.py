@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
                     max_paragraph_chars=settings.max_paragraph_chars,
                     precision=settings.precision,
                     backend=settings.encoder_backend,
+                    featurize_workers=settings.featurize_workers,
                 )
             except (FileNotFoundError, OSError, ValueError) as err:
                 state.load_error = f"no model loaded from {settings.model_dir}: {err}"
@@ -180,6 +181,8 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         state.ready = False
         if state.batcher is not None:
             await state.batcher.close()  # requests in flight finish; new ones get 503
+        if state.predictor is not None and predictor is None:  # we loaded it, so we stop its workers
+            state.predictor.close()
 
     app = FastAPI(
         title="Arabic news page classifier",

@@ -87,3 +87,18 @@ def test_bad_backend_choices_are_clear_errors(trained_checkpoint):
         Predictor.from_pretrained(model_dir, backend="tensorrt")
     with pytest.raises(ValueError, match="runs on the CPU"):
         Predictor.from_pretrained(model_dir, backend="onnx-int8", device="cuda")
+
+
+def test_streaming_with_featurisation_workers_gives_the_same_answers(trained_checkpoint, pages):
+    model_dir, _ = trained_checkpoint
+    documents = [[p["text"] for p in page["paragraphs"]] for page in pages[:7]] + [[]]
+    reference = Predictor.from_pretrained(model_dir, device="cpu").predict_paragraphs(documents)
+    streaming = Predictor.from_pretrained(model_dir, device="cpu", featurize_workers=2)
+    try:
+        streamed = list(streaming.predict_stream(iter(documents), batch_pages=3, prefetch=1))
+        pooled = streaming.predict_paragraphs(documents)
+    finally:
+        streaming.close()
+    assert streamed == reference
+    assert pooled == reference
+    assert streamed[-1] == []  # an empty document keeps its place
