@@ -79,6 +79,30 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+def plan_buckets(lengths: Sequence[int], max_tokens: int, max_padding: float = 0.2) -> list[list[int]]:
+    """Group sequence indices into encoder batches, shortest first.
+
+    A batch grows while its padded size (longest × count) stays within ``max_tokens``
+    and its padding within ``max_padding`` of that size, so that one long chunk does not
+    stretch a batch of short ones. A sequence longer than ``max_tokens`` gets a batch alone.
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    batches: list[list[int]] = []
+    start = 0
+    while start < len(order):
+        end, real = start + 1, lengths[order[start]]
+        while end < len(order):
+            width, count = lengths[order[end]], end - start + 1
+            padded = width * count
+            if padded > max_tokens or padded - (real + width) > max_padding * padded:
+                break
+            real += width
+            end += 1
+        batches.append(order[start:end])
+        start = end
+    return batches
+
+
 def _can_hold_stance(actor_id: str, registry: ActorRegistry) -> bool:
     """People, organisations and states hold and receive stances; cities and regions as places do not."""
     actor = registry.get(actor_id)
@@ -121,12 +145,13 @@ class Predictor:
         registry: ActorRegistry,
         linker: ActorLinker,
         device: str | torch.device | None = None,
-        max_batch_tokens: int = 4096,
+        max_batch_tokens: int = 2048,
         max_paragraph_chars: int | None = None,
         encode_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
         precision: str | torch.dtype = "float32",
         backend: str = "torch",
         featurize_workers: int = 0,
+        max_padding: float = 0.2,
     ) -> None:
         """``precision`` is the encoder's number format (see :mod:`models.precision`); the
         model's encoder is cast in place. ``encode_fn`` replaces the encoder call, e.g. by
@@ -138,6 +163,7 @@ class Predictor:
         self.registry = registry
         self.linker = linker
         self.max_batch_tokens = max_batch_tokens
+        self.max_padding = max_padding
         self.max_paragraph_chars = max_paragraph_chars
         self.backend = backend if encode_fn is not None else "torch"
         self.dtype = torch.float32 if encode_fn is not None else resolve_dtype(precision, self.device)
@@ -322,21 +348,15 @@ class Predictor:
         return results
 
     def _encode_sorted(self, chunks: list[tuple[list[int], list[int]]]) -> tuple[list[tuple[list[int], torch.Tensor]], torch.Tensor]:
-        """Run the encoder over length-sorted buckets of at most ``max_batch_tokens`` padded tokens.
+        """Run the encoder over length-sorted buckets of at most ``max_batch_tokens`` padded tokens (see :func:`plan_buckets`).
 
         Returns the buckets (chunk indices, padded states) and the vector of every chunk
         (see :meth:`NewsPageModel.chunk_vectors`) in the original order.
         """
-        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i][0]))
         pad = self.tokenizer.pad_token_id or 0
         buckets: list[tuple[list[int], torch.Tensor]] = []
         vectors: torch.Tensor | None = None
-        start = 0
-        while start < len(order):
-            end = start + 1
-            while end < len(order) and len(chunks[order[end]][0]) * (end - start + 1) <= self.max_batch_tokens:
-                end += 1
-            batch = order[start:end]
+        for batch in plan_buckets([len(c[0]) for c in chunks], self.max_batch_tokens, self.max_padding):
             width = len(chunks[batch[-1]][0])
             rows = [chunks[i] for i in batch]
             ids = torch.tensor([r[0] + [pad] * (width - len(r[0])) for r in rows], dtype=torch.long)
@@ -348,7 +368,6 @@ class Predictor:
                 vectors = chunk_vectors.new_zeros(len(chunks), chunk_vectors.shape[-1])
             vectors[torch.tensor(batch, device=self.device)] = chunk_vectors
             buckets.append((batch, states))
-            start = end
         assert vectors is not None
         return buckets, vectors
 

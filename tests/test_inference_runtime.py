@@ -6,10 +6,12 @@ import os
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.onnx_encoder import OnnxEncoder, prepare_onnx_encoder
 from models.precision import cpu_has_native_bf16, resolve_dtype
-from models.predictor import Predictor
+from models.predictor import Predictor, plan_buckets
 
 
 def _labels(predictor: Predictor, pages: list[dict]) -> list[str]:
@@ -102,3 +104,24 @@ def test_streaming_with_featurisation_workers_gives_the_same_answers(trained_che
     assert streamed == reference
     assert pooled == reference
     assert streamed[-1] == []  # an empty document keeps its place
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 130), max_size=300), st.sampled_from([64, 512, 2048]), st.sampled_from([0.0, 0.2, 1.0]))
+def test_buckets_cover_every_chunk_once_within_budget_and_padding(lengths, budget, max_padding):
+    batches = plan_buckets(lengths, budget, max_padding)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    for batch in batches:
+        sizes = [lengths[i] for i in batch]
+        assert sizes == sorted(sizes)
+        if len(batch) > 1:
+            padded = max(sizes) * len(batch)
+            assert padded <= budget
+            assert padded - sum(sizes) <= max_padding * padded + 1e-9
+
+
+def test_a_long_chunk_does_not_stretch_a_batch_of_short_ones():
+    lengths = [4] * 50 + [120]
+    batches = plan_buckets(lengths, 8192, max_padding=0.2)
+    assert [len(b) for b in batches] == [50, 1]
+    assert plan_buckets(lengths, 8192, max_padding=1.0) == [list(range(51))]  # unbounded padding: one batch
