@@ -6,7 +6,7 @@ PORT ?= 8000
 ARGS ?=
 BASE_MODEL ?=
 
-.PHONY: install train data validate-data eval eval-seeds gate serve test lint load-test api-fuzz bench clean
+.PHONY: install train data validate-data eval eval-seeds gate serve test lint load-test api-fuzz bench export-onnx clean
 
 install:  ## install the CPU build of torch, then the project with all extras
 	$(PYTHON) -m pip install "torch==2.13.0"
@@ -38,7 +38,10 @@ serve:  ## serve $(MODEL_DIR) with uvicorn (settings from the environment, see R
 load-test:  ## loopback load test, with and without dynamic batching → bench/results/load_test.json
 	$(PYTHON) -m bench.load_test --model-dir $(MODEL_DIR) --compare --out bench/results/load_test.json $(ARGS)
 
-bench:  ## inference benchmark side by side (CPU here; add ARGS="--device cuda --bf16" on a GPU) → bench/results/
+export-onnx:  ## export the encoder of $(MODEL_DIR) to ONNX (float32 and dynamic int8) into $(MODEL_DIR)/onnx/
+	$(PYTHON) -m models.onnx_encoder $(MODEL_DIR)
+
+bench:  ## inference benchmark side by side (CPU here; ARGS="--device cuda --max-batch-tokens 65536 --cpu-workers 12" on a GPU) → bench/results/
 	$(PYTHON) -m bench.inference --model-dir $(MODEL_DIR) --out bench/results/inference-$$(hostname)-$$(date +%Y%m%d).json $(ARGS)
 
 api-fuzz:  ## schemathesis against the service's own OpenAPI schema, on loopback; fails on any server error

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import platform
 import statistics
 import time
@@ -58,16 +59,14 @@ def build_predictor(args: argparse.Namespace, shape: str | None, device: str, pr
     Every call builds a fresh model (random shapes from the same seed), so systems never share cast weights.
     """
     if shape is None:
-        predictor = Predictor.from_pretrained(args.model_dir, device=device, precision=precision, featurize_workers=workers)
+        predictor = Predictor.from_pretrained(args.model_dir, device=device, precision=precision, cpu_workers=workers)
     else:
         tokenizer = BertTokenizerFast.from_pretrained(args.model_dir)
         registry = ActorRegistry.load(Path(args.model_dir) / "registry.json")
         encoder = BertConfig(**SHAPES[shape], pad_token_id=tokenizer.pad_token_id or 0)
         torch.manual_seed(0)
         model = NewsPageModel(NewsPageConfig(encoder=encoder.to_dict(), base_model={"name": f"random {shape}-shaped", "kind": "random"}))
-        predictor = Predictor(
-            model, tokenizer, registry, ActorLinker(registry), device=device, precision=precision, featurize_workers=workers
-        )
+        predictor = Predictor(model, tokenizer, registry, ActorLinker(registry), device=device, precision=precision, cpu_workers=workers)
     predictor.max_batch_tokens = args.max_batch_tokens
     return predictor
 
@@ -144,14 +143,15 @@ def _chunks(predictor: Predictor, documents: list[list[str]]) -> list[tuple[list
 
 
 @torch.inference_mode()
-def time_raw_encoder(predictor: Predictor, documents: list[list[str]], sync, repeats: int) -> tuple[float, int]:
-    """The encoder alone over the same word pieces, in the predictor's buckets (tokenisation not timed)."""
-    chunks = _chunks(predictor, documents)
-    tokens = sum(len(c[0]) for c in chunks)
+def time_raw_encoder(predictor: Predictor, documents: list[list[str]], batch_pages: int, sync, repeats: int) -> tuple[float, int]:
+    """The encoder alone over the same word pieces in the predictor's batches and buckets (featurisation not timed)."""
+    batches = [_chunks(predictor, documents[i : i + batch_pages]) for i in range(0, len(documents), batch_pages)]
+    tokens = sum(len(c[0]) for chunks in batches for c in chunks)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        predictor._encode_sorted(chunks)
+        for chunks in batches:
+            predictor._encode_sorted(chunks)
         sync()
         times.append(time.perf_counter() - start)
     return _best(times), tokens
@@ -170,7 +170,7 @@ def page_latency(predictor: Predictor, documents: list[list[str]], repeats: int,
     return {"paragraphs": len(page), "p50_ms": q[49] * 1000, "p95_ms": q[94] * 1000, "p99_ms": q[98] * 1000}
 
 
-def onnx_predictor(predictor: Predictor, backend: str) -> Predictor:
+def onnx_predictor(predictor: Predictor, backend: str, max_batch_tokens: int) -> Predictor:
     """The same (float32) predictor with its encoder in ONNX Runtime, float32 or dynamic int8 (see models.onnx_encoder)."""
     encoder = prepare_onnx_encoder(predictor.model.float().eval(), backend, checkpoint_dir=None)
     return Predictor(
@@ -179,7 +179,7 @@ def onnx_predictor(predictor: Predictor, backend: str) -> Predictor:
         predictor.registry,
         predictor.linker,
         device="cpu",
-        max_batch_tokens=predictor.max_batch_tokens,
+        max_batch_tokens=max_batch_tokens,
         encode_fn=encoder,
         backend=backend,
     )
@@ -199,7 +199,7 @@ def bench_shape(args: argparse.Namespace, shape: str | None, documents: list[lis
     naive_docs = documents[: args.naive_pages]
     naive_paragraphs = sum(len(d) for d in naive_docs)
     naive_s = time_naive(reference, naive_docs, sync, args.repeats)
-    _, naive_tokens = time_raw_encoder(reference, naive_docs, sync, 1)
+    _, naive_tokens = time_raw_encoder(reference, naive_docs, args.batch_pages, sync, 1)
     rows.append(
         {
             "system": "naive: one HF forward pass per paragraph (float32)",
@@ -213,15 +213,15 @@ def bench_shape(args: argparse.Namespace, shape: str | None, documents: list[lis
     for precision in precisions:
         predictor = (
             reference
-            if precision == "float32" and not args.featurize_workers
-            else build_predictor(args, shape, device, precision, args.featurize_workers)
+            if precision == "float32" and not args.cpu_workers
+            else build_predictor(args, shape, device, precision, args.cpu_workers)
         )
         predictor.predict_paragraphs(documents[:2])
         total_s, tokenize_s = time_predictor(predictor, documents, args.batch_pages, sync, args.repeats)
-        raw_s, tokens = time_raw_encoder(predictor, documents, sync, args.repeats)
+        raw_s, tokens = time_raw_encoder(predictor, documents, args.batch_pages, sync, args.repeats)
         fp32_predictor_s = total_s if precision == "float32" else fp32_predictor_s
         row = {
-            "system": f"predictor ({precision})" + (f", {args.featurize_workers} featurisation workers" if args.featurize_workers else ""),
+            "system": f"predictor ({precision})" + (f", {args.cpu_workers} CPU workers" if args.cpu_workers else ""),
             "paragraphs_per_s": n_paragraphs / total_s,
             "tokens_per_s": tokens / total_s,
             "tokenize_share": tokenize_s / total_s,
@@ -242,7 +242,7 @@ def bench_shape(args: argparse.Namespace, shape: str | None, documents: list[lis
             predictor.close()
     if device == "cpu" and not args.no_onnx:
         for backend in ("onnx", "onnx-int8"):
-            quantized = onnx_predictor(build_predictor(args, shape, device, "float32"), backend)
+            quantized = onnx_predictor(build_predictor(args, shape, device, "float32"), backend, args.onnx_max_batch_tokens)
             quantized.predict_paragraphs(documents[:2])
             onnx_s, _ = time_predictor(quantized, documents, args.batch_pages, sync, args.repeats)
             row = {
@@ -265,7 +265,8 @@ def bench_shape(args: argparse.Namespace, shape: str | None, documents: list[lis
         "paragraphs": n_paragraphs,
         "tokens": tokens,
         "max_batch_tokens": args.max_batch_tokens,
-        "featurize_workers": args.featurize_workers,
+        "onnx_max_batch_tokens": args.onnx_max_batch_tokens,
+        "cpu_workers": args.cpu_workers,
         "repeats": args.repeats,
         "rows": rows,
         "page_latency": latency,
@@ -317,12 +318,15 @@ def main(argv: list[str] | None = None) -> list[dict]:
         "--precisions", default="float32,auto", help="comma list of predictor precisions (float32, bfloat16, float16, auto)"
     )
     parser.add_argument(
-        "--featurize-workers",
+        "--onnx-max-batch-tokens", type=int, default=4096, help="ONNX Runtime's batches (it prefers fewer, larger calls than PyTorch)"
+    )
+    parser.add_argument(
+        "--cpu-workers",
         type=int,
         default=0,
         help="processes featurising ahead of the model (helps on a GPU machine with spare cores)",
     )
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats of each system; the fastest is kept")
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats of each system; the fastest is kept")
     parser.add_argument("--no-onnx", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -332,6 +336,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for shape in args.shapes.split(","):
         result = bench_shape(args, None if shape == "checkpoint" else shape, documents)
         result["torch_threads"] = torch.get_num_threads()
+        result["load_average_after"] = os.getloadavg()  # other work on the machine slows every row alike
         result["machine"] = platform.processor() or platform.machine()
         print_table(result)
         results.append(result)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
 
@@ -18,59 +17,27 @@ import torch
 from transformers import BertTokenizerFast, PreTrainedTokenizerFast  # type: ignore[attr-defined]
 
 from .checkpoint import LINKER_FILE, REGISTRY_FILE
-from .features import EncodedDocument, Featurizer, decode_tags, word_spans
-from .featurize_pool import FeaturizerPool, PendingFeatures
-from .labels import BODY_KINDS, LABELS, label_of
+from .decoding import ActorPrediction, Decoder, DocumentOutputs, DocumentPrediction, ParagraphPrediction
+from .features import EncodedDocument, Featurizer
 from .linking import ActorLinker
 from .modeling import NewsPageModel
 from .onnx_encoder import BACKENDS, prepare_onnx_encoder
 from .precision import dtype_name, resolve_dtype
 from .registry import ActorRegistry
 from .text import split_paragraphs
+from .workers import Pending, WorkerPool
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class ActorPrediction:
-    start: int
-    end: int
-    text: str
-    type: str
-    actor: str | None
-    probability: float
+class _Done:
+    """Work already done in this process, with the same ``result()`` as :class:`Pending`."""
 
+    def __init__(self, value: list) -> None:
+        self.value = value
 
-@dataclass
-class ParagraphPrediction:
-    index: int
-    start: int
-    end: int
-    text: str
-    label: str
-    label_probability: float
-    kind: str
-    kind_probability: float
-    stance: str | None = None
-    stance_probability: float | None = None
-    actors: list[ActorPrediction] = field(default_factory=list)
-    stances: list[dict] = field(default_factory=list)
-    truncated: bool = False  # the model saw only the first ``max_paragraph_chars`` characters
-
-    @property
-    def is_body(self) -> bool:
-        return self.label == "body"
-
-
-@dataclass
-class DocumentPrediction:
-    paragraphs: list[ParagraphPrediction]
-    body_text: str
-    actors: list[dict]
-    stance_summary: dict
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def result(self) -> list:
+        return self.value
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:
@@ -103,40 +70,6 @@ def plan_buckets(lengths: Sequence[int], max_tokens: int, max_padding: float = 0
     return batches
 
 
-def _can_hold_stance(actor_id: str, registry: ActorRegistry) -> bool:
-    """People, organisations and states hold and receive stances; cities and regions as places do not."""
-    actor = registry.get(actor_id)
-    if actor is None:
-        return False
-    return actor.type in ("PERS", "ORG") or (len(actor_id) == 3 and actor_id.isalpha())
-
-
-def infer_triples(paragraphs: Sequence[ParagraphPrediction], registry: ActorRegistry) -> None:
-    """Directed stance triples from predicted stance and linked actors (a rule, not learned).
-
-    The holder is the paragraph's first linked person or organisation (else its first
-    linked state, else the previous body paragraph's holder: "وقالت في بيان…"); every
-    other linked person, organisation or state that is not the holder's own affiliation
-    is a target, with the paragraph's polarity. Mixed paragraphs get no triples: the rule
-    cannot tell which target is praised and which criticised.
-    """
-    previous_holder: str | None = None
-    for paragraph in paragraphs:
-        if not paragraph.is_body:
-            continue
-        ids = [a.actor for a in paragraph.actors if a.actor and _can_hold_stance(a.actor, registry)]
-        people_or_orgs = [a.actor for a in paragraph.actors if a.actor and a.type in ("PERS", "ORG") and a.actor in ids]
-        holder: str | None = (people_or_orgs or ids or [previous_holder])[0]  # type: ignore[list-item]
-        if paragraph.stance in ("supportive", "critical") and holder:
-            holder_actor = registry.get(holder)
-            affiliation = holder_actor.affiliation if holder_actor else None
-            for target in dict.fromkeys(ids):
-                if target not in (holder, affiliation):
-                    paragraph.stances.append({"holder": holder, "target": target, "polarity": paragraph.stance})
-        if holder:
-            previous_holder = holder
-
-
 class Predictor:
     def __init__(
         self,
@@ -150,13 +83,13 @@ class Predictor:
         encode_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
         precision: str | torch.dtype = "float32",
         backend: str = "torch",
-        featurize_workers: int = 0,
+        cpu_workers: int = 0,
         max_padding: float = 0.2,
     ) -> None:
         """``precision`` is the encoder's number format (see :mod:`models.precision`); the
         model's encoder is cast in place. ``encode_fn`` replaces the encoder call, e.g. by
         an ONNX Runtime session (:mod:`models.onnx_encoder`), named by ``backend``.
-        ``featurize_workers`` processes featurise documents (see :mod:`models.featurize_pool`)."""
+        ``cpu_workers`` processes featurise and decode around the model (see :mod:`models.workers`)."""
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model: NewsPageModel = model.to(self.device).eval()  # type: ignore[arg-type]
         self.tokenizer = tokenizer
@@ -175,7 +108,8 @@ class Predictor:
         self.encode_fn = encode_fn or self._encode
         self.config = model.config
         self.featurizer = Featurizer(tokenizer, registry if self.config.use_gazetteer else None, self.config.max_tokens, self.config.stride)
-        self._pool = FeaturizerPool(self.featurizer, featurize_workers) if featurize_workers > 0 else None
+        self.decoder = Decoder(list(self.config.kinds), list(self.config.stances), registry, linker, max_paragraph_chars)
+        self._pool = WorkerPool(self.featurizer, self.decoder, cpu_workers) if cpu_workers > 0 else None
 
     def _encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, gazetteer_ids: torch.Tensor) -> torch.Tensor:
         return self.model.encode(input_ids, attention_mask, gazetteer_ids).float()  # heads run in float32
@@ -225,53 +159,73 @@ class Predictor:
         ``max_paragraph_chars`` characters (actors are found there only) and flagged
         ``truncated``; its text and offsets are returned whole.
         """
-        full, clipped = self._clip(documents)
-        non_empty = [d for d in clipped if d]
-        encoded = self._pool.submit(non_empty).result() if self._pool and len(non_empty) > 1 else self.featurizer(non_empty)
-        return self._label(full, clipped, encoded)
+        return next(iter(self._predict_batches([list(documents)], prefetch=0)))
 
     def predict_stream(
         self, documents: Iterable[Sequence[str]], batch_pages: int = 16, prefetch: int = 2
     ) -> Iterator[list[ParagraphPrediction]]:
-        """Label many documents, yielding each one's paragraphs in input order.
+        """Label any number of documents, yielding each one's paragraphs in input order.
 
-        With ``featurize_workers``, the next ``prefetch`` batches of ``batch_pages``
-        documents are featurised in the worker processes while the model runs on the
-        current one; without, this is :meth:`predict_paragraphs` batch by batch.
+        With ``cpu_workers``, the next ``prefetch`` batches of ``batch_pages`` documents are
+        featurised, and the previous batch decoded, in the worker processes while the
+        model runs on the current one; without, this is :meth:`predict_paragraphs` batch by batch.
         """
-        batches = (list(batch) for batch in _batched(documents, batch_pages))
-        pending: deque = deque()
-        for batch in batches:
+        for batch in self._predict_batches(_batched(documents, batch_pages), prefetch):
+            yield from batch
+
+    def _predict_batches(self, batches: Iterable[list[Sequence[str]]], prefetch: int) -> Iterator[list[list[ParagraphPrediction]]]:
+        featurizing: deque = deque()  # (full, clipped, features or their Pending)
+        decoding: deque = deque()  # (results, positions, Pending decodes)
+
+        def start_featurizing(batch: list[Sequence[str]]) -> None:
             full, clipped = self._clip(batch)
             non_empty = [d for d in clipped if d]
-            pending.append((full, clipped, self._pool.submit(non_empty) if self._pool else non_empty))
-            if len(pending) <= prefetch and self._pool:
-                continue
-            yield from self._label_pending(pending.popleft())
-        while pending:
-            yield from self._label_pending(pending.popleft())
+            featurizing.append((full, clipped, self._pool.featurize(non_empty) if self._pool else non_empty))
 
-    def _label_pending(self, item: tuple) -> list[list[ParagraphPrediction]]:
+        def finish_decoding() -> list[list[ParagraphPrediction]]:
+            results, positions, pending = decoding.popleft()
+            for position, paragraphs in zip(positions, pending.result(), strict=True):
+                results[position] = paragraphs
+            return results
+
+        for batch in batches:
+            start_featurizing(batch)
+            if len(featurizing) <= prefetch:
+                continue
+            self._model_step(featurizing.popleft(), decoding)
+            while len(decoding) > 1 or (decoding and not self._pool):
+                yield finish_decoding()
+        while featurizing:
+            self._model_step(featurizing.popleft(), decoding)
+        while decoding:
+            yield finish_decoding()
+
+    def _model_step(self, item: tuple, decoding: deque) -> None:
+        """Run the model on one featurised batch and queue its decoding (in the workers, if any)."""
         full, clipped, features = item
-        encoded = features.result() if isinstance(features, PendingFeatures) else self.featurizer(features)
-        return self._label(full, clipped, encoded)
+        encoded = features.result() if isinstance(features, Pending) else self.featurizer(features)
+        positions = [i for i, d in enumerate(clipped) if d]
+        outputs = self._run_model(encoded)
+        jobs = [(full[i], doc, out) for i, doc, out in zip(positions, encoded, outputs, strict=True)]
+        results: list[list[ParagraphPrediction]] = [[] for _ in clipped]
+        decoded = self._pool.decode(jobs) if self._pool and jobs else _Done([self.decoder.decode(*job) for job in jobs])
+        decoding.append((results, positions, decoded))
 
     def close(self) -> None:
-        """Stop the featurisation workers, if any."""
+        """Stop the worker processes, if any."""
         if self._pool is not None:
             self._pool.close()
             self._pool = None
 
     @torch.inference_mode()
-    def _label(self, full: list[list[str]], documents: list[list[str]], encoded: list[EncodedDocument]) -> list[list[ParagraphPrediction]]:
-        """Run the model on featurised documents (``encoded``: one per non-empty document) and decode."""
-        limit = self.max_paragraph_chars
-        results: list[list[ParagraphPrediction]] = [[] for _ in documents]
-        non_empty = [i for i, d in enumerate(documents) if d]
-        if not non_empty:
-            return results
+    def _run_model(self, encoded: list[EncodedDocument]) -> list[DocumentOutputs]:
+        """Encoder, document context and heads over featurised documents, as plain lists per document.
 
-        # flatten chunks and paragraphs of all documents
+        Word-piece tags are computed only for chunks of paragraphs predicted as body:
+        actors are reported for body paragraphs alone.
+        """
+        if not encoded:
+            return []
         chunks: list[tuple[list[int], list[int]]] = []
         chunk_paragraph: list[int] = []
         paragraph_document: list[int] = []
@@ -289,63 +243,43 @@ class Predictor:
 
         buckets, vectors = self._encode_sorted(chunks)
         t = lambda xs: torch.tensor(xs, dtype=torch.long, device=self.device)  # noqa: E731
+        chunk_paragraph_t = t(chunk_paragraph)
         kind_logits, stance_logits, context = self.model.contextualize(
-            vectors, t(chunk_paragraph), t(paragraph_document), t(paragraph_position), torch.tensor(features, device=self.device)
+            vectors, chunk_paragraph_t, t(paragraph_document), t(paragraph_position), torch.tensor(features, device=self.device)
         )
-        kind_probs: list[list[float]] = kind_logits.float().softmax(-1).tolist()
-        stance_probs: list[list[float]] = stance_logits.float().softmax(-1).tolist()
-        label_kinds = {label: [i for i, k in enumerate(self.config.kinds) if label_of(k) == label] for label in LABELS}
-        chunk_context = context[t(chunk_paragraph)]
-        tag_ids: list[list[int]] = [[] for _ in chunks]
-        tag_scores: list[list[float]] = [[] for _ in chunks]
+        kind_probs = kind_logits.float().softmax(-1)
+        body_kinds = torch.tensor(sorted(self.decoder.body_kind_ids), device=self.device)
+        chunk_is_body = torch.isin(kind_probs.argmax(-1), body_kinds)[chunk_paragraph_t]
+        chunk_context = context[chunk_paragraph_t]
+        tag_ids: dict[int, list[int]] = {}
+        tag_scores: dict[int, list[float]] = {}
         for indices, states in buckets:
-            score, ids = self.model.tag(states, chunk_context[t(indices)]).float().softmax(-1).max(-1)
-            ids_rows, score_rows = ids.tolist(), score.tolist()
-            for row, i in enumerate(indices):
+            rows = torch.nonzero(chunk_is_body[t(indices)]).flatten()
+            if rows.numel() == 0:
+                continue
+            body = [indices[r] for r in rows.tolist()]
+            score, ids = self.model.tag(states[rows], chunk_context[t(body)]).float().softmax(-1).max(-1)
+            for i, id_row, score_row in zip(body, ids.tolist(), score.tolist(), strict=True):
                 n = len(chunks[i][0])
-                tag_ids[i] = ids_rows[row][:n]
-                tag_scores[i] = score_rows[row][:n]
+                tag_ids[i], tag_scores[i] = id_row[:n], score_row[:n]
 
-        # back to documents
-        paragraph_offset = 0
-        chunk_offset = 0
-        for doc_index, doc in enumerate(encoded):
-            texts = full[non_empty[doc_index]]
-            out = results[non_empty[doc_index]]
-            spans_by_paragraph: dict[int, list] = {}
-            for local, paragraph in enumerate(doc.chunk_paragraph):
-                c = chunk_offset + local
-                words = word_spans(doc.token_spans[local], doc.word_starts[local])
-                spans_by_paragraph.setdefault(paragraph, []).extend(decode_tags(words, tag_ids[c], tag_scores[c]))
-            for p_index, text in enumerate(texts):
-                g = paragraph_offset + p_index
-                probs = kind_probs[g]
-                kind_id = max(range(len(probs)), key=probs.__getitem__)  # the first of tied maxima, as argmax
-                kind = self.config.kinds[kind_id]
-                label = label_of(kind)
-                label_probability = sum(probs[i] for i in label_kinds[label])
-                prediction = ParagraphPrediction(
-                    index=p_index,
-                    start=0,
-                    end=len(text),
-                    text=text,
-                    label=label,
-                    label_probability=round(label_probability, 4),
-                    kind=kind,
-                    kind_probability=round(probs[kind_id], 4),
-                    truncated=bool(limit and len(text) > limit),
+        kind_list: list[list[float]] = kind_probs.tolist()
+        stance_list: list[list[float]] = stance_logits.float().softmax(-1).tolist()
+        outputs: list[DocumentOutputs] = []
+        paragraph_offset = chunk_offset = 0
+        for doc in encoded:
+            n, m = len(doc.paragraph_features), len(doc.input_ids)
+            outputs.append(
+                DocumentOutputs(
+                    kind_probs=kind_list[paragraph_offset : paragraph_offset + n],
+                    stance_probs=stance_list[paragraph_offset : paragraph_offset + n],
+                    tag_ids={c - chunk_offset: tag_ids[c] for c in range(chunk_offset, chunk_offset + m) if c in tag_ids},
+                    tag_scores={c - chunk_offset: tag_scores[c] for c in range(chunk_offset, chunk_offset + m) if c in tag_scores},
                 )
-                if kind in BODY_KINDS:
-                    stance = stance_probs[g]
-                    stance_id = max(range(len(stance)), key=stance.__getitem__)
-                    prediction.stance = self.config.stances[stance_id]
-                    prediction.stance_probability = round(stance[stance_id], 4)
-                    prediction.actors = self._actors(text, spans_by_paragraph.get(p_index, []))
-                out.append(prediction)
-            infer_triples(out, self.registry)
-            paragraph_offset += len(texts)
-            chunk_offset += len(doc.input_ids)
-        return results
+            )
+            paragraph_offset += n
+            chunk_offset += m
+        return outputs
 
     def _encode_sorted(self, chunks: list[tuple[list[int], list[int]]]) -> tuple[list[tuple[list[int], torch.Tensor]], torch.Tensor]:
         """Run the encoder over length-sorted buckets of at most ``max_batch_tokens`` padded tokens (see :func:`plan_buckets`).
@@ -370,17 +304,6 @@ class Predictor:
             buckets.append((batch, states))
         assert vectors is not None
         return buckets, vectors
-
-    def _actors(self, text: str, spans: list[tuple[int, int, str, float]]) -> list[ActorPrediction]:
-        actors: list[ActorPrediction] = []
-        last_end = -1
-        for start, end, entity_type, score in sorted(spans):
-            if start < last_end:  # the same span seen again in an overlapping chunk
-                continue
-            start = self.linker.trim(text, start, end)
-            actors.append(ActorPrediction(start, end, text[start:end], entity_type, self.linker.link(text, start, end), round(score, 4)))
-            last_end = end
-        return actors
 
     # ------------------------------------------------------------------ text in, document out
     def predict_texts(self, texts: Sequence[str]) -> list[DocumentPrediction]:

@@ -145,7 +145,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
                     max_paragraph_chars=settings.max_paragraph_chars,
                     precision=settings.precision,
                     backend=settings.encoder_backend,
-                    featurize_workers=settings.featurize_workers,
+                    cpu_workers=settings.cpu_workers,
                 )
             except (FileNotFoundError, OSError, ValueError) as err:
                 state.load_error = f"no model loaded from {settings.model_dir}: {err}"

@@ -43,11 +43,11 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(
         5.0, validation_alias="BATCH_WAIT_MS", description="Longest wait for more requests to share a batch, under concurrent load only."
     )
-    featurize_workers: int = Field(
+    cpu_workers: int = Field(
         0,
         ge=0,
-        validation_alias="FEATURIZE_WORKERS",
-        description="Processes that tokenise the documents of a batch in parallel (for GPU servers with spare cores).",
+        validation_alias="CPU_WORKERS",
+        description="Processes that featurise and decode the documents of a batch around the model (for GPU servers with spare cores).",
     )
     dynamic_batching: bool = Field(True, validation_alias="DYNAMIC_BATCHING", description="Group concurrent requests into model batches.")
     workers: int = Field(1, validation_alias="WORKERS", description="uvicorn worker processes (make serve).")

@@ -95,7 +95,7 @@ def test_streaming_with_featurisation_workers_gives_the_same_answers(trained_che
     model_dir, _ = trained_checkpoint
     documents = [[p["text"] for p in page["paragraphs"]] for page in pages[:7]] + [[]]
     reference = Predictor.from_pretrained(model_dir, device="cpu").predict_paragraphs(documents)
-    streaming = Predictor.from_pretrained(model_dir, device="cpu", featurize_workers=2)
+    streaming = Predictor.from_pretrained(model_dir, device="cpu", cpu_workers=2)
     try:
         streamed = list(streaming.predict_stream(iter(documents), batch_pages=3, prefetch=1))
         pooled = streaming.predict_paragraphs(documents)
