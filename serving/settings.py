@@ -26,9 +26,9 @@ class Settings(BaseSettings):
         64, validation_alias="MAX_BATCH_DOCUMENTS", description="Most documents in one /v1/classify/batch request (422 above)."
     )
     max_batch_tokens: int = Field(
-        2_048,
+        4_096,
         validation_alias="MAX_BATCH_TOKENS",
-        description="Token budget of one model batch (padded word pieces); 2048 suits a CPU (bench/), raise it on a GPU.",
+        description="Token budget of one model batch (padded word pieces), which also bounds how many queued requests share it; raise it on a GPU.",
     )
     precision: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "auto",
