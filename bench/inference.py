@@ -8,7 +8,9 @@ shape — random weights give valid timings), on pages assembled from the corpus
    batched fast tokenisation, little padding), in float32 and in the precision ``auto``
    picks for the hardware (bfloat16 where it is native), with its label agreement;
 3. the raw encoder alone on the same word pieces, per precision (the predictor's ceiling);
-4. (CPU) the predictor with the encoder in ONNX Runtime, float32 and dynamically
+4. the predictor's pipeline with a free encoder (featurisation, batching, heads and
+   decoding only): the ceiling of the predictor on any accelerator;
+5. (CPU) the predictor with the encoder in ONNX Runtime, float32 and dynamically
    quantised to int8, with the share of paragraphs whose label agrees with float32.
 
 Reports paragraphs/s, tokens/s, each system's ratio to the first, tokenisation's share of
@@ -240,6 +242,21 @@ def bench_shape(args: argparse.Namespace, shape: str | None, documents: list[lis
         latency[precision] = page_latency(predictor, documents, args.latency_repeats, sync)
         if predictor is not reference:
             predictor.close()
+    # everything but the encoder (featurisation, batching, heads, decoding): the predictor can never beat this,
+    # however fast the accelerator; with --cpu-workers it shows whether the worker processes keep up
+    hollow = build_predictor(args, shape, device, "float32", args.cpu_workers)
+    hidden = hollow.model.config.encoder["hidden_size"]
+    hollow.encode_fn = lambda ids, mask, gaz: torch.zeros(ids.shape[0], ids.shape[1], hidden, device=ids.device)
+    hollow.predict_paragraphs(documents[:2])
+    hollow_s, _ = time_predictor(hollow, documents, args.batch_pages, sync, args.repeats)
+    hollow.close()
+    rows.append(
+        {
+            "system": "the predictor's pipeline without the encoder (its ceiling on any accelerator)",
+            "paragraphs_per_s": n_paragraphs / hollow_s,
+            "tokens_per_s": tokens / hollow_s,
+        }
+    )
     if device == "cpu" and not args.no_onnx:
         for backend in ("onnx", "onnx-int8"):
             quantized = onnx_predictor(build_predictor(args, shape, device, "float32"), backend, args.onnx_max_batch_tokens)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
+import numpy as np
 import torch
 from transformers import BertTokenizerFast, PreTrainedTokenizerFast  # type: ignore[attr-defined]
 
@@ -290,13 +291,20 @@ class Predictor:
         pad = self.tokenizer.pad_token_id or 0
         buckets: list[tuple[list[int], torch.Tensor]] = []
         vectors: torch.Tensor | None = None
-        for batch in plan_buckets([len(c[0]) for c in chunks], self.max_batch_tokens, self.max_padding):
-            width = len(chunks[batch[-1]][0])
-            rows = [chunks[i] for i in batch]
-            ids = torch.tensor([r[0] + [pad] * (width - len(r[0])) for r in rows], dtype=torch.long)
-            gaz = torch.tensor([r[1] + [0] * (width - len(r[1])) for r in rows], dtype=torch.long)
-            mask = torch.tensor([[1] * len(r[0]) + [0] * (width - len(r[0])) for r in rows], dtype=torch.long, device=self.device)
-            states = self.encode_fn(ids.to(self.device), mask, gaz.to(self.device))
+        # all word pieces in flat arrays; each bucket is gathered from them without a Python loop per token
+        lengths = np.fromiter((len(c[0]) for c in chunks), dtype=np.int64, count=len(chunks))
+        starts = np.cumsum(lengths) - lengths
+        flat_ids = np.fromiter(chain.from_iterable(c[0] for c in chunks), dtype=np.int64, count=int(lengths.sum()))
+        flat_gaz = np.fromiter(chain.from_iterable(c[1] for c in chunks), dtype=np.int64, count=int(lengths.sum()))
+        for batch in plan_buckets(lengths.tolist(), self.max_batch_tokens, self.max_padding):
+            rows = np.asarray(batch)
+            columns = np.arange(lengths[rows].max())
+            valid = columns[None, :] < lengths[rows][:, None]
+            gather = np.where(valid, starts[rows][:, None] + columns[None, :], 0)
+            ids = torch.from_numpy(np.where(valid, flat_ids[gather], pad)).to(self.device, non_blocking=True)
+            gaz = torch.from_numpy(np.where(valid, flat_gaz[gather], 0)).to(self.device, non_blocking=True)
+            mask = torch.from_numpy(valid.astype(np.int64)).to(self.device, non_blocking=True)
+            states = self.encode_fn(ids, mask, gaz)
             chunk_vectors = self.model.chunk_vectors(states, mask)
             if vectors is None:
                 vectors = chunk_vectors.new_zeros(len(chunks), chunk_vectors.shape[-1])
