@@ -117,14 +117,16 @@ def _writable(directory: Path) -> bool:
 def prepare_onnx_encoder(model: NewsPageModel, backend: str, checkpoint_dir: str | Path | None = None) -> OnnxEncoder:
     """An ONNX Runtime encoder for ``backend`` ("onnx" or "onnx-int8"), exported once and cached.
 
-    The cache is ``<checkpoint>/onnx/``, or a temporary directory when the checkpoint is
-    read-only or not given; a cache made from other weights is exported again.
+    The cache is ``<checkpoint>/onnx/``; when the checkpoint is read-only or not given,
+    the graphs are made in a temporary directory, loaded and deleted. A cache made from
+    other weights is exported again.
     """
     if backend not in ("onnx", "onnx-int8"):
         raise ValueError(f"unknown ONNX backend {backend!r}; choose onnx or onnx-int8")
     directory = Path(checkpoint_dir) / ONNX_DIR if checkpoint_dir is not None else None
     if directory is None or not _writable(directory):
-        directory = Path(tempfile.mkdtemp(prefix="newspage-onnx-"))
+        with tempfile.TemporaryDirectory(prefix="newspage-onnx-") as scratch:  # the session keeps the graph in memory
+            return prepare_onnx_encoder(model, backend, scratch)
     fp32_path, int8_path, meta_path = directory / "encoder.onnx", directory / "encoder.int8.onnx", directory / "export.json"
     digest = _weights_digest(model)
     meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
