@@ -57,14 +57,14 @@ class RegistryError(ValueError):
 class ActorRegistry:
     actors: dict[str, Actor]
     _index: dict[str, list[str]] = field(init=False, repr=False)
-    _first_words: set[str] = field(init=False, repr=False)
+    _longest_from: dict[str, int] = field(init=False, repr=False)
     _max_words: int = field(init=False, repr=False)
     _variants: dict[str, list[tuple[int, str]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index = {}
         self._variants = {}
-        self._first_words: set[str] = set()
+        self._longest_from: dict[str, int] = {}  # first word of a name → words in the longest such name
         self._max_words = 1
         for actor in self.actors.values():
             for name in actor.names:
@@ -74,8 +74,9 @@ class ActorRegistry:
                 ids = self._index.setdefault(key, [])
                 if actor.id not in ids:
                     ids.append(actor.id)
-                self._max_words = max(self._max_words, len(key.split()))
-                self._first_words.add(key.split()[0])
+                words = key.split()
+                self._max_words = max(self._max_words, len(words))
+                self._longest_from[words[0]] = max(self._longest_from.get(words[0], 1), len(words))
 
     # construction -----------------------------------------------------------------
     @classmethod
@@ -164,7 +165,7 @@ class ActorRegistry:
         while i < len(words):
             found = None
             for strip, first in self._first_word_variants(words[i][2]):
-                n_max = min(self._max_words, len(words) - i)
+                n_max = min(self._longest_from[first], len(words) - i)
                 for n in range(n_max, 0, -1):
                     if n > 1 and not folded[words[i + n - 2][1] : words[i + n - 1][0]].isspace():
                         continue
@@ -192,13 +193,13 @@ class ActorRegistry:
             return cached
         if len(self._variants) >= _VARIANT_CACHE_SIZE:  # bounded for long-running services
             self._variants.clear()
-        variants = [(0, word)] if word in self._first_words else []
+        variants = [(0, word)] if word in self._longest_from else []
         for clitic in _CLITICS:
             if word.startswith(clitic) and len(word) > len(clitic) + 1:
                 rest = word[len(clitic) :]
-                if rest in self._first_words:
+                if rest in self._longest_from:
                     variants.append((len(clitic), rest))
-                if clitic.endswith("لل") and ("ال" + rest) in self._first_words:  # للأمم → (ل)لأمم
+                if clitic.endswith("لل") and ("ال" + rest) in self._longest_from:  # للأمم → (ل)لأمم
                     variants.append((len(clitic) - 1, "ال" + rest))
         self._variants[word] = variants
         return variants

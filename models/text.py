@@ -11,6 +11,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import compress
 
 # Arabic diacritics (harakat, tanween, shadda, sukun, superscript alef, Quranic marks), as camel_tools' dediac_ar.
 _DIACRITICS_RE = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u08d3-\u08ff]")
@@ -76,7 +77,9 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
 
 
 def _normalize_slow(text: str) -> tuple[str, list[int]]:
-    out = [_normalize_char(char) for char in text]
+    out = list(map(_normalize_char, text))
+    if max(map(len, out), default=0) <= 1:  # characters kept or dropped, none expanded: C-level bookkeeping
+        return "".join(out), list(compress(range(len(out)), out))
     origin = [i for i, normalized in enumerate(out) for _ in normalized]
     return "".join(out), origin
 

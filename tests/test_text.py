@@ -53,3 +53,18 @@ def test_fast_path_normalises_exactly_like_the_slow_one(text):
     from models.text import _normalize_slow
 
     assert normalize_with_offsets(text) == _normalize_slow(text)
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("بوتين حماس.،A1") + ["\u064b", "\u0640", "\u00a0", "\t", "\ufefb", "\ufdf2", "\u200f", "\u2003"]),
+        max_size=80,
+    )
+)
+def test_normalisation_follows_its_character_by_character_definition(text):
+    """Each character becomes its own normalised form (dropped, kept, or expanded as ﻻ → لا), with its index."""
+    from models.text import _normalize_char
+
+    pieces = [_normalize_char(c) for c in text]
+    expected = ("".join(pieces), [i for i, piece in enumerate(pieces) for _ in piece])
+    assert normalize_with_offsets(text) == expected
