@@ -1,8 +1,12 @@
 """Inference: raw page text in, every paragraph labelled out.
 
-The predictor tokenises all paragraphs of all documents at once, sorts the chunks
-by length and runs the encoder in buckets bounded by a token budget (no padding
-waste), then runs the document-level heads over each document's paragraphs.
+The predictor featurises all paragraphs of a batch of documents at once
+(:class:`~models.features.Featurizer`), sorts the chunks by length and runs the encoder
+in batches bounded by a token budget and by padding (:func:`plan_buckets`), in the
+precision the hardware does best (:mod:`models.precision`) or in ONNX Runtime
+(:mod:`models.onnx_encoder`); then it runs the document-level heads once per batch and
+decodes (:class:`~models.decoding.Decoder`). With ``cpu_workers``, featurisation and
+decoding run in worker processes around the model (:mod:`models.workers`).
 """
 
 from __future__ import annotations
