@@ -6,7 +6,7 @@ PORT ?= 8000
 ARGS ?=
 BASE_MODEL ?=
 
-.PHONY: install train data validate-data eval eval-seeds gate serve test lint load-test api-fuzz bench export-onnx clean
+.PHONY: install train data validate-data eval eval-seeds gate serve test lint load-test api-fuzz bench export-onnx classify clean
 
 install:  ## install the CPU build of torch, then the project with all extras
 	$(PYTHON) -m pip install "torch==2.13.0"
@@ -37,6 +37,9 @@ serve:  ## serve $(MODEL_DIR) with uvicorn (settings from the environment, see R
 
 load-test:  ## loopback load test, with and without dynamic batching → bench/results/load_test.json
 	$(PYTHON) -m bench.load_test --model-dir $(MODEL_DIR) --compare --out bench/results/load_test.json $(ARGS)
+
+classify:  ## label a JSONL file of pages offline: make classify IN=pages.jsonl OUT=labelled.jsonl
+	$(PYTHON) -m serving.bulk $(IN) $(OUT) --model-dir $(MODEL_DIR) $(ARGS)
 
 export-onnx:  ## export the encoder of $(MODEL_DIR) to ONNX (float32 and dynamic int8) into $(MODEL_DIR)/onnx/
 	$(PYTHON) -m models.onnx_encoder $(MODEL_DIR)

@@ -326,6 +326,19 @@ class Predictor:
     def predict_text(self, text: str) -> DocumentPrediction:
         return self.predict_texts([text])[0]
 
+    def predict_text_stream(self, texts: Iterable[str], batch_pages: int = 16, prefetch: int = 2) -> Iterator[DocumentPrediction]:
+        """:meth:`predict_texts` for any number of pages, in order (see :meth:`predict_stream`)."""
+        splits: deque = deque()
+
+        def paragraphs() -> Iterator[list[str]]:
+            for text in texts:
+                split = split_paragraphs(text)
+                splits.append(split)
+                yield [p.text for p in split]
+
+        for labelled in self.predict_stream(paragraphs(), batch_pages, prefetch):
+            yield self._document(splits.popleft(), labelled)
+
     def _document(self, paragraphs, labelled: list[ParagraphPrediction]) -> DocumentPrediction:
         mentions: dict[str, dict] = {}
         triples: Counter = Counter()

@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,6 +29,7 @@ from models.text import split_paragraphs
 
 from .batching import BatcherClosed, DynamicBatcher
 from .observability import RequestContextMiddleware, ServiceMetrics, configure_logging, request_id_var
+from .responses import to_response
 from .schemas import BatchRequest, BatchResponse, ClassifyRequest, ClassifyResponse, ErrorResponse, HealthResponse, ReadyResponse
 from .settings import Settings
 
@@ -48,37 +48,6 @@ class ApiError(Exception):
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}, "request_id": request_id_var.get()})
-
-
-def to_response(prediction: DocumentPrediction, predictor: Predictor, model_dir: str) -> dict:
-    """The SPEC.md response of one document."""
-    paragraphs = []
-    for p in prediction.paragraphs:
-        item = {
-            "index": p.index,
-            "start": p.start,
-            "end": p.end,
-            "text": p.text,
-            "label": p.label,
-            "label_probability": p.label_probability,
-            "kind": p.kind,
-            "kind_probability": p.kind_probability,
-            "stance": None,
-            "actors": [],
-            "stances": [],
-            "truncated": p.truncated,
-        }
-        if p.is_body:
-            item["stance"] = {"label": p.stance, "probability": p.stance_probability}
-            item["actors"] = [asdict(a) for a in p.actors]
-            item["stances"] = p.stances
-        paragraphs.append(item)
-    base = predictor.base_model
-    return {
-        "model": {"base_model": base.get("name"), "base_kind": base.get("kind"), "model_dir": model_dir},
-        "paragraphs": paragraphs,
-        "document": {"body_text": prediction.body_text, "actors": prediction.actors, "stance": prediction.stance_summary},
-    }
 
 
 def check_text(text: str, settings: Settings) -> str:
