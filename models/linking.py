@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .labels import BODY_KINDS
-from .registry import PREFIX_CLITICS, ActorRegistry, key_of
+from .registry import FOLD, ActorRegistry, clitic_variants, key_of
+from .text import normalize_with_offsets
 
 _PREV_WORD_RE = re.compile(r"(\w+)\W*$")
 
@@ -62,13 +63,12 @@ class ActorLinker:
         span = text[start:end]
         if self.known(span):
             return start
-        for clitic in PREFIX_CLITICS:
-            if span.startswith(clitic) and len(span) > len(clitic) + 2:
-                rest = span[len(clitic) :]
-                if self.known(rest):
-                    return start + len(clitic)
-                if clitic == "ل" and rest.startswith("ل") and self.known("ا" + rest):  # للأمم → لأمم
-                    return start + 1
+        normalized, origin = normalize_with_offsets(span)  # offsets back to the span; folding keeps them
+        key = normalized.translate(FOLD)
+        first = key.split(" ", 1)[0]
+        for strip, form in clitic_variants(first):
+            if self.known(form + key[len(first) :]):
+                return start + origin[strip]
         return start
 
     def link(self, text: str, start: int, end: int) -> str | None:

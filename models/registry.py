@@ -17,7 +17,7 @@ from pathlib import Path
 from .labels import ENTITY_TYPES
 from .text import map_span, normalize_ar, normalize_with_offsets
 
-_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
 _WORD_RE = re.compile(r"\w+")  # on normalised text: letters and digits, not Arabic punctuation (، ؛ ؟)
 # Clitics that may be glued to a name without being part of it (longest first).
 PREFIX_CLITICS = ("و", "ب", "ل", "ف", "ك")  # one-letter prefixes glued to a word
@@ -26,9 +26,27 @@ _ID_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _VARIANT_CACHE_SIZE = 200_000
 
 
+def clitic_variants(word: str) -> list[tuple[int, str]]:
+    """Readings of a folded word as clitic + name: (characters the clitic takes, the word without it).
+
+    Longest clitic first. After ل the article's alef is dropped in writing (للأمم = ل + الأمم),
+    so a word starting with لل also reads as its first ل plus the name with ال restored:
+    (1, "الأمم") for للأمم, the span then starting at the second ل as SPEC.md's gold does.
+    The one place that knows Arabic proclitics for the registry, the search and the linker.
+    """
+    variants: list[tuple[int, str]] = []
+    for clitic in _CLITICS:
+        if word.startswith(clitic) and len(word) > len(clitic) + 1:
+            rest = word[len(clitic) :]
+            variants.append((len(clitic), rest))
+            if clitic.endswith("لل"):
+                variants.append((len(clitic) - 1, "ال" + rest))
+    return variants
+
+
 def key_of(surface: str) -> str:
     """The lookup key of a surface form: normalised, spelling-folded, single-spaced."""
-    return " ".join(normalize_ar(surface).translate(_FOLD).split())
+    return " ".join(normalize_ar(surface).translate(FOLD).split())
 
 
 @dataclass(frozen=True)
@@ -140,14 +158,9 @@ class ActorRegistry:
     def candidates(self, surface: str) -> list[str]:
         """Ids whose names match ``surface``, trying it bare and then without a glued clitic."""
         key = key_of(surface)
-        if key in self._index:
-            return list(self._index[key])
-        for clitic in _CLITICS:
-            if key.startswith(clitic) and len(key) > len(clitic) + 1:
-                rest = key[len(clitic) :]
-                for candidate in (rest, "ال" + rest if clitic.endswith("ل") else None):
-                    if candidate and candidate in self._index:
-                        return list(self._index[candidate])
+        for _, candidate in [(0, key), *clitic_variants(key)]:
+            if candidate in self._index:
+                return list(self._index[candidate])
         return []
 
     def find(self, text: str) -> list[Match]:
@@ -158,7 +171,7 @@ class ActorRegistry:
         SPEC.md asks of gold mentions.
         """
         normalized, origin = normalize_with_offsets(text)
-        folded = normalized.translate(_FOLD)  # one character for one: offsets are unchanged
+        folded = normalized.translate(FOLD)  # one character for one: offsets are unchanged
         words = [(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(folded)]
         matches: list[Match] = []
         i = 0
@@ -193,14 +206,7 @@ class ActorRegistry:
             return cached
         if len(self._variants) >= _VARIANT_CACHE_SIZE:  # bounded for long-running services
             self._variants.clear()
-        variants = [(0, word)] if word in self._longest_from else []
-        for clitic in _CLITICS:
-            if word.startswith(clitic) and len(word) > len(clitic) + 1:
-                rest = word[len(clitic) :]
-                if rest in self._longest_from:
-                    variants.append((len(clitic), rest))
-                if clitic.endswith("لل") and ("ال" + rest) in self._longest_from:  # للأمم → (ل)لأمم
-                    variants.append((len(clitic) - 1, "ال" + rest))
+        variants = [(strip, form) for strip, form in [(0, word), *clitic_variants(word)] if form in self._longest_from]
         self._variants[word] = variants
         return variants
 
