@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import BertConfig, BertTokenizerFast  # type: ignore[attr-defined]
+from transformers import BertConfig  # type: ignore[attr-defined]
 
+from models.base import load_tokenizer
 from models.features import encode_document
 from models.linking import ActorLinker
 from models.modeling import NewsPageConfig, NewsPageModel
@@ -63,7 +64,7 @@ def build_predictor(args: argparse.Namespace, shape: str | None, device: str, pr
     if shape is None:
         predictor = Predictor.from_pretrained(args.model_dir, device=device, precision=precision, cpu_workers=workers)
     else:
-        tokenizer = BertTokenizerFast.from_pretrained(args.model_dir)
+        tokenizer = load_tokenizer(args.model_dir)
         registry = ActorRegistry.load(Path(args.model_dir) / "registry.json")
         encoder = BertConfig(**SHAPES[shape], pad_token_id=tokenizer.pad_token_id or 0)
         torch.manual_seed(0)

@@ -130,7 +130,30 @@ def build_embedded_tokenizer(texts: Iterable[str], config: EmbeddedBaseConfig) -
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
     )
     tokenizer.decoder = decoders.WordPiece(prefix="##")
-    return BertTokenizerFast(tokenizer_object=tokenizer, do_lower_case=True, tokenize_chinese_chars=True)
+    # strip_accents=False must be said here too: the saved tokenizer_config.json is what a reload rebuilds
+    # the normaliser from, and its default would strip hamzas (أ → ا) from every word at inference
+    return BertTokenizerFast(tokenizer_object=tokenizer, do_lower_case=True, strip_accents=False, tokenize_chinese_chars=True)
+
+
+def load_tokenizer(source: str | Path, **kwargs) -> BertTokenizerFast:
+    """Load a saved BERT tokenizer exactly as it was trained.
+
+    ``from_pretrained`` rebuilds the normaliser from ``tokenizer_config.json``; where that
+    disagrees with the normaliser in ``tokenizer.json`` (checkpoints written before
+    :func:`build_embedded_tokenizer` recorded ``strip_accents=False`` reload as stripping
+    hamzas), the one in ``tokenizer.json``, which training used, is put back.
+    """
+    tokenizer = BertTokenizerFast.from_pretrained(str(source), **kwargs)
+    saved = Path(source) / "tokenizer.json"
+    if saved.is_file():
+        trained = Tokenizer.from_file(str(saved)).normalizer
+        if trained is not None and (
+            tokenizer.backend_tokenizer.normalizer is None
+            or trained.__getstate__() != tokenizer.backend_tokenizer.normalizer.__getstate__()
+        ):
+            logger.warning("%s: restoring the normaliser of tokenizer.json, which tokenizer_config.json contradicts", source)
+            tokenizer.backend_tokenizer.normalizer = trained
+    return tokenizer
 
 
 def build_embedded_base(texts: Iterable[str], config: EmbeddedBaseConfig | None = None, reason: str = "") -> ResolvedBase:
@@ -167,7 +190,7 @@ def _load_pretrained(name: str) -> ResolvedBase:
     else:
         kind, source, local_only = "hub", name, False
     try:
-        tokenizer = BertTokenizerFast.from_pretrained(source, local_files_only=True)
+        tokenizer = load_tokenizer(source, local_files_only=True)
         encoder = BertModel.from_pretrained(source, add_pooling_layer=False, local_files_only=True)
     except OSError:
         if local_only or not _hub_reachable():

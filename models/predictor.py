@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import BertTokenizerFast, PreTrainedTokenizerFast  # type: ignore[attr-defined]
+from transformers import PreTrainedTokenizerFast  # type: ignore[attr-defined]
 
+from .base import load_tokenizer
 from .checkpoint import LINKER_FILE, REGISTRY_FILE
 from .decoding import ActorPrediction, Decoder, DocumentOutputs, DocumentPrediction, ParagraphPrediction
 from .features import EncodedDocument, Featurizer
@@ -132,7 +133,7 @@ class Predictor:
         if backend != "torch" and device not in (None, "cpu"):
             raise ValueError(f"the {backend} backend runs on the CPU (ONNX Runtime's CPU provider), not on {device}")
         model = NewsPageModel.from_pretrained(path)
-        tokenizer = BertTokenizerFast.from_pretrained(path)
+        tokenizer = load_tokenizer(path)
         registry = ActorRegistry.load(path / REGISTRY_FILE)
         linker = ActorLinker.load(path / LINKER_FILE, registry)
         if backend != "torch":

@@ -52,3 +52,31 @@ def test_embedded_tokenizer_is_deterministic_and_keeps_offsets():
     pieces = [text[s:e] for s, e in encoding["offset_mapping"] if e > s]
     assert "".join(pieces) == text.replace(" ", "")
     assert resolve_base(EMBEDDED, TEXTS, SMALL).record["reason"] == "requested"
+
+
+HAMZA_WORDS = "أعلن الرئيس إسرائيل مؤتمر رئيس الهيئة آفاق"
+
+
+def test_a_saved_embedded_tokenizer_reloads_with_the_same_word_pieces(tokenizer, tmp_path):
+    from transformers import BertTokenizerFast
+
+    from models.base import load_tokenizer
+
+    tokenizer.save_pretrained(tmp_path)
+    expected = tokenizer.tokenize(HAMZA_WORDS)
+    assert BertTokenizerFast.from_pretrained(tmp_path).tokenize(HAMZA_WORDS) == expected
+    assert load_tokenizer(tmp_path).tokenize(HAMZA_WORDS) == expected
+
+
+def test_an_old_checkpoint_tokenizer_gets_its_trained_normaliser_back(tokenizer, tmp_path):
+    """Checkpoints saved before strip_accents=False was recorded reload as stripping hamzas."""
+    import json
+
+    from models.base import load_tokenizer
+
+    tokenizer.save_pretrained(tmp_path)
+    config_file = tmp_path / "tokenizer_config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config["strip_accents"] = None  # what such checkpoints say
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    assert load_tokenizer(tmp_path).tokenize(HAMZA_WORDS) == tokenizer.tokenize(HAMZA_WORDS)
