@@ -20,8 +20,7 @@ from .text import map_span, normalize_ar, normalize_with_offsets
 FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
 _WORD_RE = re.compile(r"\w+")  # on normalised text: letters and digits, not Arabic punctuation (، ؛ ؟)
 # Clitics that may be glued to a name without being part of it (longest first).
-PREFIX_CLITICS = ("و", "ب", "ل", "ف", "ك")  # one-letter prefixes glued to a word
-_CLITICS = ("وبال", "وال", "بال", "فال", "كال", "ولل", "لل", *PREFIX_CLITICS)
+_CLITICS = ("وبال", "وال", "بال", "فال", "كال", "ولل", "لل", "و", "ب", "ل", "ف", "ك")
 _ID_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _VARIANT_CACHE_SIZE = 200_000
 
@@ -76,14 +75,12 @@ class ActorRegistry:
     actors: dict[str, Actor]
     _index: dict[str, list[str]] = field(init=False, repr=False)
     _longest_from: dict[str, int] = field(init=False, repr=False)
-    _max_words: int = field(init=False, repr=False)
     _variants: dict[str, list[tuple[int, str]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index = {}
         self._variants = {}
         self._longest_from: dict[str, int] = {}  # first word of a name → words in the longest such name
-        self._max_words = 1
         for actor in self.actors.values():
             for name in actor.names:
                 key = key_of(name)
@@ -93,7 +90,6 @@ class ActorRegistry:
                 if actor.id not in ids:
                     ids.append(actor.id)
                 words = key.split()
-                self._max_words = max(self._max_words, len(words))
                 self._longest_from[words[0]] = max(self._longest_from.get(words[0], 1), len(words))
 
     # construction -----------------------------------------------------------------
