@@ -101,8 +101,7 @@ def time_predictor(predictor: Predictor, documents: list[list[str]], batch_pages
         sync()
         totals.append(time.perf_counter() - start)
         start = time.perf_counter()
-        for doc in documents:
-            encode_document(doc, predictor.tokenizer, predictor.registry, predictor.config.max_tokens, predictor.config.stride)
+        predictor.featurizer(documents)
         tokenize.append(time.perf_counter() - start)
     return _best(totals), _best(tokenize)
 
@@ -137,12 +136,8 @@ def time_naive(predictor: Predictor, documents: list[list[str]], sync, repeats: 
 
 
 def _chunks(predictor: Predictor, documents: list[list[str]]) -> list[tuple[list[int], list[int]]]:
-    chunks: list[tuple[list[int], list[int]]] = []
-    cfg = predictor.config
-    for doc in documents:
-        enc = encode_document(doc, predictor.tokenizer, predictor.registry, cfg.max_tokens, cfg.stride)
-        chunks.extend(zip(enc.input_ids, enc.gazetteer_ids, strict=True))
-    return chunks
+    """The word-piece chunks of ``documents`` as the predictor makes them (its own featurizer)."""
+    return [chunk for enc in predictor.featurizer(documents) for chunk in zip(enc.input_ids, enc.gazetteer_ids, strict=True)]
 
 
 @torch.inference_mode()
