@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -33,19 +32,22 @@ def articles(registry):
 
 
 @pytest.fixture(scope="session")
-def chrome() -> dict:
-    return json.loads((RESOURCES / "outlets.json").read_text(encoding="utf-8"))
+def chrome():
+    """The test chrome vocabulary, all of it in one library (both pools)."""
+    from training.chrome import ChromeLibrary, read_categories
+
+    return ChromeLibrary.from_categories(read_categories(RESOURCES / "chrome.json"), "all")
 
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory, resources) -> Path:
-    """A corpus root laid out like data/: registry.json, articles/, chrome/outlets.json."""
+    """A corpus root laid out like data/: registry.json, articles/, chrome/*.json."""
     root = tmp_path_factory.mktemp("data")
     (root / "articles").mkdir()
     (root / "chrome").mkdir()
     (root / "registry.json").write_text((resources / "registry.json").read_text(encoding="utf-8"), encoding="utf-8")
     (root / "articles" / "tiny.jsonl").write_text((resources / "articles.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
-    (root / "chrome" / "outlets.json").write_text((resources / "outlets.json").read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "chrome" / "chrome.json").write_text((resources / "chrome.json").read_text(encoding="utf-8"), encoding="utf-8")
     return root
 
 

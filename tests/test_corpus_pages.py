@@ -39,27 +39,45 @@ def test_pages_are_deterministic_for_a_seed(articles, chrome):
     assert a != c
 
 
-def test_main_article_keeps_its_labels_and_other_articles_are_related(articles, chrome):
-    by_text = {p.text: (a.id, p) for a in articles for p in a.paragraphs}
-    for page in PageAssembler(chrome, articles, PageConfig(pages_per_article=4)).pages(seed=1):
+def test_body_lines_come_from_the_main_article_with_their_annotations(articles, chrome):
+    sources = {p.text: (a.id, p) for a in articles for p in a.paragraphs}
+    unchanged = 0
+    for page in PageAssembler(chrome, articles, PageConfig(pages_per_article=6)).pages(seed=1):
+        main = next(a for a in articles if a.id == page["article"])
+        main_text = " ".join(p.text for p in main.paragraphs)
         assert all(p["kind"] in KINDS for p in page["paragraphs"])
         for p in page["paragraphs"]:
-            if p["kind"] in BODY_KINDS:
-                article_id, source = by_text[p["text"]]
-                assert article_id == page["article"]
+            if p["kind"] not in BODY_KINDS:
+                continue
+            for actor in p["actors"]:  # every actor span still names an actor of the main article
+                assert p["text"][actor["start"] : actor["end"]] in main_text
+            if p["text"] in sources and sources[p["text"]][0] == page["article"]:
+                unchanged += 1
+                source = sources[p["text"]][1]
                 assert p["kind"] == source.kind and p["stance"] == source.stance
                 assert [p["text"][a["start"] : a["end"]] for a in p["actors"]] == [source.text[m.start : m.end] for m in source.actors]
-            elif p["text"] in by_text:  # another article's text is never body
-                assert by_text[p["text"]][0] != page["article"] or p["kind"] == "related"
+            elif p["text"] in sources:  # another article's paragraph is never body
+                pytest.fail(f"body line of another article on {page['id']}: {p['text']}")
+    assert unchanged > 50
 
 
 def test_the_same_sentence_is_text_on_its_page_and_related_on_another(articles, chrome):
-    pages = PageAssembler(chrome, articles, PageConfig(pages_per_article=6, p_pasted_articles=1.0, p_bare_page=0.0)).pages(seed=2)
+    config = PageConfig(pages_per_article=6, p_pasted_articles=1.0, p_bare_page=0.0, p_cut_page=0.0)
     kinds: dict[str, set] = {}
-    for page in pages:
+    for page in PageAssembler(chrome, articles, config).pages(seed=2):
         for p in page["paragraphs"]:
             kinds.setdefault(p["text"], set()).add(p["kind"])
     assert any({"text", "related"} <= k for k in kinds.values())
+
+
+def test_chrome_of_every_role_appears_around_articles(articles, chrome):
+    pages = PageAssembler(chrome, articles, PageConfig(pages_per_article=20)).pages(seed=5)
+    kinds = {p["kind"] for page in pages for p in page["paragraphs"]}
+    assert kinds == set(KINDS)
+    menus = [
+        p for page in pages for p in page["paragraphs"] if p["kind"] == "ui" and p["text"] in {i.template for i in chrome.roles["nav"]}
+    ]
+    assert menus  # menu items printed one per line, as scraped menus are
 
 
 def test_splits_are_by_article_and_stable():

@@ -31,7 +31,8 @@ def build(data_dir: Path, out_dir: Path, seed: int, config: PageConfig, eval_pag
     for offset, split in enumerate(SPLITS):
         members = [a for a in articles if split_of(a.id) == split]
         split_config = config if split == "train" else dataclasses.replace(config, pages_per_article=eval_pages_per_article)
-        assembler = PageAssembler.from_files(data_dir / "chrome" / "outlets.json", members, split_config)
+        # dev and test pages wear chrome the model never saw in training (the held-out pool)
+        assembler = PageAssembler.from_files(data_dir / "chrome", members, split_config, pool="train" if split == "train" else "heldout")
         pages = assembler.pages(seed + offset)
         with (out_dir / f"{split}.jsonl").open("w", encoding="utf-8") as handle:
             for page in pages:

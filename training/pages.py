@@ -1,58 +1,34 @@
 """Assemble authored articles into scraped-looking pages, deterministically for a seed.
 
-A page is the main article wrapped in one outlet's chrome (``data/chrome/outlets.json``):
-menus, dates, bylines, font-size and share widgets, tags, comment forms, ads, and,
-often, other articles of the same split pasted after "إقرأ أيضاً" markers or listed
-as related headlines. Every line carries its SPEC.md kind, so the same sentence is
-``text`` on its own page and ``related`` on another.
+There are no fixed outlet templates: every page draws its own site, then its widgets, from
+the chrome vocabulary (:mod:`training.chrome`) and places them around the article at
+random, as the hundreds of real Arabic news sites do. A page may open on a consent banner,
+a menu printed as a bullet list (twice: desktop and mobile), a ticker of other headlines,
+teasers of other articles; its headline may be missing or printed up to three times; the
+body may be interrupted by an ad, a read-also line, a block of related headlines or a
+teaser, and resume; after it come source lines, tags, share rows, comments, pasted
+articles (of the same split) and "most read" lists of unrelated headlines, a footer. Lines
+are split, merged and cut as an HTML-to-text step does (:mod:`training.noise`), and a page
+may stop mid-way, as the excerpts of real pages do.
+
+Every line carries its SPEC.md kind, so the same sentence is ``text`` on its own page and
+``related`` on another; body lines of the main article keep their annotations.
 """
 
 from __future__ import annotations
 
-import json
 import random
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from .chrome import DATE_PREFIXES, DATE_STYLES, ChromeLibrary, Item, date_text, fill, spread
 from .corpus import Article
+from .noise import merge_paragraphs, split_paragraph, title_variant, truncate_paragraph
 
-_AR_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-_MONTHS_EG = ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"]
-_MONTHS_LEV = [
-    "كانون الثاني",
-    "شباط",
-    "آذار",
-    "نيسان",
-    "أيار",
-    "حزيران",
-    "تموز",
-    "آب",
-    "أيلول",
-    "تشرين الأول",
-    "تشرين الثاني",
-    "كانون الأول",
-]
-_MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
-_HIJRI_MONTHS = [
-    "محرم",
-    "صفر",
-    "ربيع الأول",
-    "ربيع الآخر",
-    "جمادى الأولى",
-    "جمادى الآخرة",
-    "رجب",
-    "شعبان",
-    "رمضان",
-    "شوال",
-    "ذو القعدة",
-    "ذو الحجة",
-]
-_WEEKDAYS = ["الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"]
-_PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
-_TAG_SEPARATORS = (" ", "، ", " | ", " - ", ", ", " ، ")
-_INLINE_MARKERS = ("اقرأ أيضاً:", "إقرأ أيضا:", "اقرأ أيضا", "Related", "طالع أيضا:", "شاهد أيضاً:", "اقرأ المزيد:", "ذات صلة:")
+_BULLETS = ("", "", "", "• ", "- ", "» ", "| ", "* ", "◄ ", "▪ ", "– ", "· ")
+_STRAY = ("-", "|", "..", "•", "…", "*", "—", "0", "/", ">")
+_CAPTION_SUFFIXES = ("", "", " (أرشيفية)", " - أرشيفية", " (صورة أرشيفية)", " - صورة أرشيفية", " (أرشيف)", "- أرشيفية")
 
 
 @dataclass
@@ -60,232 +36,383 @@ class PageConfig:
     """How pages vary. Probabilities are per page unless said otherwise."""
 
     pages_per_article: int = 3
-    p_chrome_line: float = 0.75  # each chrome line of the outlet's slots is kept with this probability
+    p_bare_page: float = 0.06  # the article alone, no chrome
+    p_consent_top: float = 0.08
+    p_nav: float = 0.55  # a menu before the article
+    nav_items: tuple[int, int] = (3, 30)
+    p_nav_twice: float = 0.25  # the menu printed again (mobile and desktop menus)
+    p_ticker: float = 0.18  # a ticker of other headlines before the article
+    p_widgets: float = 0.2  # weather, prayer times, prices
+    p_teasers_before: float = 0.12  # headlines or teasers of other articles before the main one
+    p_breadcrumb: float = 0.3
     p_no_title: float = 0.08
-    p_repeat_title: float = 0.15
-    p_pasted_articles: float = 0.7
+    p_title_repeats: float = 0.4  # the headline is printed two or three times
+    p_name_caption: float = 0.12  # a photo caption that is a name from the article
+    p_bare_caption: float = 0.12  # «صورة أرشيفية»-like caption
+    p_credit: float = 0.2
+    p_split: float = 0.05  # per body paragraph
+    p_merge: float = 0.03  # per pair of body paragraphs
+    p_stray: float = 0.06  # per page: a stray punctuation line somewhere in the chrome
+    p_inline_read_also: float = 0.22
+    p_inline_related_block: float = 0.1
+    p_inline_ad: float = 0.18
+    p_inline_teaser: float = 0.06
+    p_inline_share: float = 0.08
+    p_pasted_articles: float = 0.45
     max_pasted_articles: int = 3
-    p_pasted_whole: float = 0.5  # a pasted article is whole, else its first paragraphs
-    p_related_list: float = 0.5
-    p_inline_read_also: float = 0.2  # a "read also: <headline>" line inside the body
-    p_chrome_inside_body: float = 0.15  # an ad or share line between body paragraphs
-    p_bare_page: float = 0.05  # the article alone, no chrome
-    p_glue: float = 0.5  # on outlets that glue, a marker is glued to the next line
-    p_drop_slot: float = 0.2  # a whole chrome slot (top, after title, after body, footer) is missing
-    p_second_outlet: float = 0.3  # some slots come from a second outlet's chrome (sites change templates)
-    p_pasted_source: float = 0.1  # a pasted article ends with its own source line
-    p_pasted_untitled: float = 0.15  # a pasted article follows its marker without its title
-    p_glued_chrome: float = 0.1  # two chrome lines arrive glued into one paragraph
+    p_pasted_whole: float = 0.5
+    p_related_list: float = 0.45
+    p_most_read: float = 0.3
+    p_footer: float = 0.55
+    p_cut_page: float = 0.3  # the stored page stops somewhere after the article starts
+    p_placeholder: float = 0.1
+    p_glue: float = 0.15  # a marker glued to the headline after it
 
 
 @dataclass
 class Line:
     text: str
     kind: str
-    source: dict | None = None  # the article paragraph (SPEC json) for body lines of the main article
+    source: dict | None = None  # the SPEC paragraph of a body line of the main article
+
+
+class _Page:
+    """The random choices of one page (its site) and the means to write its chrome lines."""
+
+    def __init__(self, library: ChromeLibrary, rng: random.Random, main: Article) -> None:
+        self.library, self.rng, self.main = library, rng, main
+        self.when = datetime(2019, 1, 1) + timedelta(minutes=rng.randint(0, 60 * 24 * 365 * 7))
+        self.outlet = library.value("outlet", rng, "الموقع")
+        self.arabic_digits = rng.random() < 0.12
+        self.date_style = rng.choice(DATE_STYLES)
+        self.bullet = rng.choice(_BULLETS)
+        self.handle = rng.choice(["news", "ar", "akhbar", "alyoum", "press", "tv", "24"]) + str(rng.randint(1, 99))
+        self.tags = self._tags()
+
+    def _tags(self) -> list[str]:
+        names = [p.text[m.start : m.end] for p in self.main.paragraphs for m in p.actors]
+        if self.main.title:
+            names += [w.strip('"«»:،.') for w in self.main.title.text.split() if len(w) > 4][: self.rng.randint(0, 3)]
+        names = list(dict.fromkeys(n for n in names if n))
+        self.rng.shuffle(names)
+        return names[: self.rng.randint(1, 6)] or ["أخبار"]
+
+    def values(self) -> dict[str, str]:
+        rng = self.rng
+        return {
+            "outlet": self.outlet,
+            "author": self.library.value("author", rng, "فريق التحرير"),
+            "city": self.library.value("city", rng, "القاهرة"),
+            "section": self.library.value("nav", rng, "أخبار"),
+            "n": str(rng.choice([rng.randint(0, 99), rng.randint(100, 9999), rng.randint(10000, 250000)])),
+            "time": f"{rng.randint(3, 22):02d}:{rng.randint(0, 59):02d}",
+            "date": self.date(),
+            "year": str(self.when.year),
+            "url": f"https://{self.handle}.example/{rng.randint(10000, 999999)}",
+            "handle": self.handle,
+            "tag": rng.choice(self.tags),
+            "price": f"{rng.uniform(0.5, 5000):.2f}",
+        }
+
+    def date(self) -> str:
+        style = self.date_style if self.rng.random() < 0.8 else None
+        return (self.rng.choice(DATE_PREFIXES) + date_text(self.rng, self.when, style)).strip()
+
+    def line(self, item: Item | None, bullet: str = "") -> Line | None:
+        if item is None:
+            return None
+        text = fill(item.template, self.values(), self.arabic_digits)
+        return Line((bullet + text).strip(), item.kind) if text else None
+
+    def lines(self, role: str, k: int, bullet: str = "") -> list[Line]:
+        return [x for x in (self.line(i, bullet) for i in self.library.sample(role, self.rng, k)) if x]
+
+    def one(self, role: str) -> list[Line]:
+        found = self.line(self.library.pick(role, self.rng))
+        return [found] if found else []
 
 
 class PageAssembler:
-    def __init__(self, chrome: dict, articles: list[Article], config: PageConfig | None = None) -> None:
-        self.chrome = chrome
-        self.outlets = chrome["outlets"]
+    def __init__(self, library: ChromeLibrary, articles: list[Article], config: PageConfig | None = None) -> None:
+        self.library = library
         self.articles = articles
         self.config = config or PageConfig()
 
     @classmethod
-    def from_files(cls, chrome_path: str | Path, articles: list[Article], config: PageConfig | None = None) -> PageAssembler:
-        return cls(json.loads(Path(chrome_path).read_text(encoding="utf-8")), articles, config)
+    def from_files(
+        cls, chrome_dir: str | Path, articles: list[Article], config: PageConfig | None = None, pool: str = "train"
+    ) -> PageAssembler:
+        return cls(ChromeLibrary.load(chrome_dir, pool), articles, config)
 
-    # ------------------------------------------------------------------ filling
-    def _date(self, rng: random.Random, style: str, when: datetime) -> str:
-        hour12 = when.hour % 12 or 12
-        suffix = "ص" if when.hour < 12 else "م"
-        weekday = _WEEKDAYS[when.weekday()]
-        if style == "iso_at":
-            return when.strftime("%Y-%m-%d@%H:%M:%S GMT")
-        if style == "en_ordinal":
-            day = when.day
-            ordinal = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-            return f"{day}{ordinal}, {_MONTHS_EN[when.month - 1]} {when.year} GMT"
-        if style == "ar_long":
-            return f"{weekday} {when.day} {_MONTHS_EG[when.month - 1]} {when.year} - {hour12}:{when.minute:02d} {suffix}"
-        if style == "ar_levant":
-            return f"{weekday} {when.day} {_MONTHS_LEV[when.month - 1]} {when.year}"
-        if style == "dmy_slash":
-            return when.strftime("%d/%m/%Y %H:%M")
-        if style == "ymd_dash":
-            return when.strftime("%Y-%m-%d %H:%M")
-        if style == "relative":
-            return rng.choice(
-                [f"منذ {rng.randint(2, 59)} دقيقة", f"منذ {rng.randint(2, 23)} ساعات", "منذ ساعة", f"منذ {rng.randint(2, 6)} أيام"]
-            )
-        if style == "hijri_mixed":
-            return f"{weekday} {rng.randint(1, 29)} {rng.choice(_HIJRI_MONTHS)} {rng.randint(1444, 1447)} هـ - {when.day} {_MONTHS_EG[when.month - 1]} {when.year} م"
-        raise ValueError(f"unknown date style {style!r}")
-
-    def _tags(self, rng: random.Random, article: Article) -> list[str]:
-        names = []
-        for paragraph in article.paragraphs:
-            for mention in paragraph.actors:
-                names.append(paragraph.text[mention.start : mention.end])
-        if article.title:  # keyword lists mix actor names with topic words of the headline
-            names += [w.strip('"«»:،.') for w in article.title.text.split() if len(w) > 4][: rng.randint(0, 3)]
-        names = list(dict.fromkeys(n for n in names if n))
-        rng.shuffle(names)
-        return names[: rng.randint(1, 5)] or [rng.choice(self.chrome["sections"])]
-
-    def _fill(self, template: str, rng: random.Random, outlet: dict, article: Article, when: datetime) -> str:
-        tags = self._tags(rng, article)
-        values = {
-            "outlet": outlet["name"],
-            "date": self._date(rng, outlet["date_style"], when),
-            "time": f"{when.hour:02d}:{when.minute:02d}",
-            "city": rng.choice(self.chrome["cities"]),
-            "section": rng.choice(self.chrome["sections"]),
-            "views": str(rng.choice([rng.randint(0, 999), rng.randint(1000, 250000)])),
-            "comments": str(rng.randint(0, 120)),
-            "n": str(rng.randint(1, 12)),
-            "tags": rng.choice(_TAG_SEPARATORS).join(tags),
-            "tag": tags[0],
-        }
-        values["author"] = _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group()), rng.choice(self.chrome["authors"]))
-        text = _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group()), template)
-        if outlet.get("digits") == "arabic_indic":
-            text = text.translate(_AR_DIGITS)
-        return " ".join(text.split())
-
-    def _slot(self, rng: random.Random, outlet: dict, slot: str, article: Article, when: datetime) -> list[Line]:
-        lines = []
-        for template, kind in outlet.get(slot, []):
-            if rng.random() < self.config.p_chrome_line:
-                text = self._fill(template, rng, outlet, article, when)
-                if text:
-                    lines.append(Line(text, kind))
-        if len(lines) > 1 and rng.random() < self.config.p_glued_chrome:
-            i = rng.randrange(len(lines) - 1)
-            lines[i : i + 2] = [Line(lines[i].text + lines[i + 1].text, lines[i].kind)]
-        return lines
-
-    def _page_slot(self, rng: random.Random, outlets: tuple[dict, dict], slot: str, article: Article, when: datetime) -> list[Line]:
-        """A slot of the page: sometimes missing, sometimes from the second outlet's template."""
-        if rng.random() < self.config.p_drop_slot:
-            return []
-        outlet = outlets[1] if rng.random() < self.config.p_second_outlet else outlets[0]
-        return self._slot(rng, outlet, slot, article, when)
-
-    # ------------------------------------------------------------------ pieces
+    # ------------------------------------------------------------------ other articles
     def _others(self, rng: random.Random, main: Article, k: int) -> list[Article]:
         pool = [a for a in self.articles if a.id != main.id]
         return rng.sample(pool, min(k, len(pool)))
 
-    def _pasted_article(self, rng: random.Random, outlet: dict, other: Article, when: datetime) -> list[Line]:
+    def _headlines(self, page: _Page, k: int, bullet: str = "") -> list[Line]:
+        """Headlines of other items: other articles of the split, or unrelated "most read" ones."""
+        out = []
+        for _ in range(k):
+            if page.rng.random() < 0.5 and page.library.has("headline"):
+                out.extend(page.lines("headline", 1, bullet))
+            else:
+                other = self._others(page.rng, page.main, 1)
+                if other:
+                    title = (other[0].title or other[0].paragraphs[0]).text
+                    if page.rng.random() < 0.1:
+                        title = title[: page.rng.randint(20, max(21, len(title)))].rstrip() + "..."
+                    out.append(Line((bullet + title).strip(), "related"))
+        return [Line(x.text, "related") for x in out]
+
+    def _related_block(self, page: _Page, k: int) -> list[Line]:
+        rng = page.rng
+        header = page.one("related_header") if rng.random() < 0.8 else []
+        bullet = rng.choice(_BULLETS)
+        items = self._headlines(page, k, bullet)
+        if rng.random() < 0.25:  # each headline with its teaser
+            items = [x for item in items for x in [item, *page.lines("teaser", 1)]]
+        return [Line(x.text, "related") for x in header + items]
+
+    def _pasted_article(self, page: _Page, other: Article) -> list[Line]:
+        rng = page.rng
+        marker = page.line(page.library.pick(rng.choice(["inline_marker", "related_header"]), rng))
+        title = (other.title or other.paragraphs[0]).text
         lines: list[Line] = []
-        marker = rng.choice(outlet["read_also"])
-        title = other.title.text if other.title else other.paragraphs[0].text
-        if rng.random() < self.config.p_pasted_untitled:
-            lines.append(Line(marker, "related"))
-        elif outlet.get("glue") and rng.random() < self.config.p_glue:
-            lines.append(Line(marker + title, "related"))
+        if marker and rng.random() < self.config.p_glue:
+            lines.append(Line(marker.text.rstrip() + title, "related"))
         else:
-            lines.append(Line(marker, "related"))
-            lines.append(Line(title, "related"))
-        if rng.random() < 0.3:  # the pasted article's own outlet line or date
-            lines.append(
-                Line(
-                    rng.choice(
-                        [f"{rng.choice(self.chrome['cities'])} - ", f"{outlet['name']}|", self._date(rng, outlet["date_style"], when)]
-                    ).strip(),
-                    "related",
-                )
-            )
-        if rng.random() < 0.15:  # an app or follow prompt between the title and the body
-            lines.extend([x for x in self._slot(rng, outlet, "after_body", other, when) if x.kind == "share"][:1])
+            lines += [marker] if marker else []
+            if rng.random() > 0.1:
+                lines.append(Line(title, "related"))
+        if rng.random() < 0.3:
+            lines += rng.choice([page.one("dateline"), page.one("byline"), [Line(page.date(), "related")]])
+        if rng.random() < 0.1:
+            lines += page.lines("share", rng.randint(1, 3))
         body = other.body
         keep = len(body) if rng.random() < self.config.p_pasted_whole else rng.randint(1, max(1, len(body) - 1))
-        lines.extend(Line(p.text, "related") for p in body[:keep])
-        if rng.random() < self.config.p_pasted_source:
-            lines.append(
-                Line(rng.choice(["المصدر: " + rng.choice(self.chrome["sections"]), "(وكالات)", f"المصدر: {outlet['name']}"]), "related")
-            )
-        return lines
+        lines += [Line(p.text, "related") for p in body[:keep]]
+        if rng.random() < 0.1:
+            lines += page.one("source")
+        return [Line(x.text, "share" if x.kind == "share" else "related") for x in lines]
 
-    def _related_list(self, rng: random.Random, outlet: dict, main: Article) -> list[Line]:
-        header = rng.choice(outlet["related_header"])
-        bullet = outlet.get("bullet", "")
-        lines = [Line(header, "related")]
-        for other in self._others(rng, main, rng.randint(3, 10)):
-            title = other.title.text if other.title else other.paragraphs[0].text
-            if rng.random() < 0.1:
-                title = title[: rng.randint(20, max(21, len(title)))].rstrip() + "..."
-            lines.append(Line((bullet + title).strip(), "related"))
-        return lines
+    # ------------------------------------------------------------------ zones
+    def _menu(self, page: _Page) -> list[Line]:
+        rng, cfg = page.rng, self.config
+        items = page.library.sample("nav", rng, rng.randint(*cfg.nav_items))
+        if rng.random() < 0.25:
+            line = Line(spread([fill(i.template, page.values()) for i in items], rng), "ui")
+            menu = [line]
+        else:
+            menu = [x for x in (page.line(i, page.bullet) for i in items) if x]
+        if rng.random() < 0.3:
+            menu.insert(rng.randint(0, len(menu)), Line(page.outlet, "ui"))
+        menu += page.lines("nav_extra", rng.randint(0, 3))
+        return menu + (menu if rng.random() < cfg.p_nav_twice else [])
 
-    def _body(self, rng: random.Random, outlet: dict, main: Article, when: datetime) -> list[Line]:
+    def _head(self, page: _Page) -> list[Line]:
+        rng, cfg = page.rng, self.config
         lines: list[Line] = []
-        body = main.body
-        inline_at = rng.randint(1, max(1, len(body) - 1)) if rng.random() < self.config.p_inline_read_also and len(body) > 2 else -1
-        chrome_at = rng.randint(1, max(1, len(body) - 1)) if rng.random() < self.config.p_chrome_inside_body and len(body) > 2 else -1
-        for i, paragraph in enumerate(body):
-            if i == inline_at:
-                other = self._others(rng, main, 1)[0]
-                title = other.title.text if other.title else other.paragraphs[0].text
-                marker = rng.choice(list(outlet["read_also"]) + list(_INLINE_MARKERS))
-                glue = rng.random() < self.config.p_glue
-                lines.append(Line(marker + ("" if glue else " ") + title if rng.random() < 0.8 else title, "related"))
-            if i == chrome_at:
-                lines.append(
-                    rng.choice(
-                        [Line("إعلان", "ad"), Line("Advertisement", "ad"), Line("مساحة إعلانية", "ad")]
-                        + [x for x in self._slot(rng, outlet, "after_title", main, when) if x.kind in ("share", "ui")][:1]
-                    )
+        if rng.random() < cfg.p_consent_top:
+            lines += page.lines("consent", rng.randint(1, 3))
+        if rng.random() < 0.25:
+            lines.append(Line(page.outlet, "metadata"))
+        lines += page.lines("legacy_top", rng.randint(0, 2)) if rng.random() < 0.2 else []
+        if rng.random() < cfg.p_nav:
+            lines += self._menu(page)
+        if rng.random() < cfg.p_widgets:
+            lines += page.lines("widget", rng.randint(1, 4))
+        if rng.random() < cfg.p_ticker:
+            lines += page.one("ticker") + self._headlines(page, rng.randint(2, 8), rng.choice(_BULLETS))
+        if rng.random() < cfg.p_teasers_before:
+            lines += self._related_block(page, rng.randint(1, 6))
+        if rng.random() < cfg.p_breadcrumb:
+            crumbs = [c.template for c in page.library.sample("nav", rng, rng.randint(1, 3))]
+            lines.append(Line(rng.choice([" » ", " > ", " / ", " ‹ ", " - "]).join(["الرئيسية", *crumbs]), "ui"))
+        elif rng.random() < 0.3:
+            lines += page.one(rng.choice(["nav", "box_label"]))
+        if rng.random() < 0.25:
+            lines.append(Line(page.date(), "metadata"))
+        return lines
+
+    def _name_caption(self, page: _Page) -> list[Line]:
+        mentions = [(p.text[m.start : m.end], m) for p in page.main.paragraphs for m in p.actors if m.type in ("PERS", "ORG")]
+        if not mentions:
+            return []
+        surface, mention = page.rng.choice(mentions)
+        text = surface + page.rng.choice(_CAPTION_SUFFIXES)
+        source = {
+            "text": text,
+            "kind": "caption",
+            "stance": "neutral",
+            "actors": [{"start": 0, "end": len(surface), "type": mention.type, "actor": mention.actor}],
+            "stances": [],
+        }
+        return [Line(text, "caption", source)]
+
+    def _title_zone(self, page: _Page) -> list[Line]:
+        rng, cfg, main = page.rng, self.config, page.main
+        lines: list[Line] = []
+        title = main.title.to_json() if main.title else None
+
+        def title_line() -> Line:
+            assert title is not None
+            variant = title_variant(title, rng)
+            return Line(variant["text"], "title", variant)
+
+        if title and rng.random() >= cfg.p_no_title:
+            lines.append(title_line())
+        if rng.random() < cfg.p_name_caption:
+            lines += self._name_caption(page) * rng.choice([1, 1, 2])
+        elif rng.random() < cfg.p_bare_caption:
+            caption = page.one("bare_caption")
+            lines += [
+                Line(x.text, "caption", {"text": x.text, "kind": "caption", "stance": "neutral", "actors": [], "stances": []})
+                for x in caption
+            ]
+        if rng.random() < cfg.p_credit:
+            lines += page.one("credit")
+        after: list[Line] = []
+        for role, p in (
+            ("byline", 0.45),
+            ("legacy_after_title", 0.2),
+            ("counter", 0.25),
+            ("share", 0.3),
+            ("font", 0.15),
+            ("box_label", 0.08),
+        ):
+            if rng.random() < p:
+                after += page.lines(role, 1 if role != "share" else rng.randint(1, 5))
+        if rng.random() < 0.7:
+            after.insert(rng.randint(0, len(after)), Line(page.date(), "metadata"))
+        if rng.random() < 0.2:
+            after.append(Line(page.date(), "metadata"))
+        if rng.random() < 0.3:
+            rng.shuffle(after)
+        lines += after
+        if title and rng.random() < cfg.p_title_repeats:
+            at = rng.randint(0, len(lines))
+            lines[at:at] = [title_line() for _ in range(rng.choice([1, 1, 2]))]
+        return lines
+
+    def _body(self, page: _Page) -> list[Line]:
+        rng, cfg = page.rng, self.config
+        paragraphs = [p.to_json() for p in page.main.body]
+        noisy: list[dict] = []
+        i = 0
+        while i < len(paragraphs):
+            p = paragraphs[i]
+            if i + 1 < len(paragraphs) and p["kind"] == paragraphs[i + 1]["kind"] == "text" and rng.random() < cfg.p_merge:
+                noisy.append(merge_paragraphs(p, paragraphs[i + 1]))
+                i += 2
+                continue
+            noisy.extend(split_paragraph(p, rng) if p["kind"] == "text" and rng.random() < cfg.p_split else [p])
+            i += 1
+        inserts: dict[int, list[Line]] = {}
+
+        def insert(lines: list[Line]) -> None:
+            if len(noisy) > 1 and lines:
+                inserts.setdefault(rng.randint(1, len(noisy) - 1), []).extend(lines)
+
+        if rng.random() < cfg.p_inline_read_also:
+            marker = page.line(page.library.pick("inline_marker", rng))
+            headline = self._headlines(page, 1)
+            if headline:
+                text = (
+                    headline[0].text
+                    if marker is None or rng.random() < 0.15
+                    else marker.text + rng.choice(["", " ", " "]) + headline[0].text
                 )
-            lines.append(Line(paragraph.text, paragraph.kind, paragraph.to_json()))
+                insert([Line(text, "related")])
+        if rng.random() < cfg.p_inline_related_block:
+            insert(self._related_block(page, rng.randint(2, 5)))
+        if rng.random() < cfg.p_inline_ad:
+            insert(page.lines("ad", rng.randint(1, 2)))
+        if rng.random() < cfg.p_inline_teaser:
+            insert(self._headlines(page, 1) + [Line(x.text, "related") for x in page.lines("teaser", 1)])
+        if rng.random() < cfg.p_inline_share:
+            insert(page.lines(rng.choice(["share", "paywall", "box_label"]), 1))
+        lines: list[Line] = []
+        for n, p in enumerate(noisy):
+            lines += inserts.get(n, [])
+            lines.append(Line(p["text"], p["kind"], p))
+        return lines
+
+    def _after_body(self, page: _Page) -> list[Line]:
+        rng, cfg = page.rng, self.config
+        lines: list[Line] = []
+        for role, p in (("source", 0.4), ("credit", 0.1), ("legacy_after_body", 0.25)):
+            if rng.random() < p:
+                lines += page.lines(role, rng.randint(1, 2))
+        if rng.random() < 0.4:
+            header = page.one("tag_header")
+            if rng.random() < 0.5:
+                lines += header + [Line(rng.choice(["", "#"]) + t, "tags") for t in page.tags]
+            else:
+                lines.append(Line(((header[0].text + " ") if header else "") + spread(page.tags, rng), "tags"))
+        if rng.random() < 0.45:
+            shares = page.lines("share", rng.randint(1, 6))
+            lines += [Line(spread([s.text for s in shares], rng), "share")] if shares and rng.random() < 0.2 else shares
+        if rng.random() < 0.08:
+            lines += page.one("byline") + page.one("bio")
+        if rng.random() < 0.3:
+            lines += page.lines("comments", rng.randint(1, 4))
+        if rng.random() < cfg.p_pasted_articles:
+            for other in self._others(rng, page.main, rng.randint(1, cfg.max_pasted_articles)):
+                lines += self._pasted_article(page, other)
+        if rng.random() < cfg.p_related_list:
+            lines += self._related_block(page, rng.randint(2, 10))
+        if rng.random() < cfg.p_most_read:
+            lines += self._related_block(page, rng.randint(3, 10))
+        if rng.random() < cfg.p_footer:
+            links = page.lines("footer", rng.randint(2, 14), page.bullet if rng.random() < 0.3 else "")
+            lines += [Line(spread([x.text for x in links], rng), "ui")] if links and rng.random() < 0.2 else links
+            lines += page.one("copyright") if rng.random() < 0.6 else []
+        if rng.random() < 0.06:
+            lines += page.lines("consent", rng.randint(1, 3))
+        return lines
+
+    def _sprinkle(self, page: _Page, lines: list[Line], body_start: int, body_end: int) -> list[Line]:
+        """Template residue and stray punctuation dropped into the chrome (never inside the body)."""
+        rng, cfg = page.rng, self.config
+        for make, p in ((lambda: page.one("placeholder"), cfg.p_placeholder), (lambda: [Line(rng.choice(_STRAY), "ui")], cfg.p_stray)):
+            if rng.random() < p:
+                extra = make()
+                where = rng.choice([rng.randint(0, body_start), rng.randint(body_end, len(lines))])
+                lines[where:where] = extra
+                if where <= body_start:
+                    body_start += len(extra)
+                    body_end += len(extra)
         return lines
 
     # ------------------------------------------------------------------ pages
     def page(self, main: Article, rng: random.Random, page_id: str) -> dict:
         """One page (a SPEC.md document) showing ``main`` as its article."""
-        outlet = rng.choice(self.outlets)
-        outlets = (outlet, rng.choice(self.outlets))
-        when = datetime(2023, 1, 1) + timedelta(minutes=rng.randint(0, 60 * 24 * 365 * 3))
+        page = _Page(self.library, rng, main)
         cfg = self.config
-        title = [Line(main.title.text, "title", main.title.to_json())] if main.title else []
-        bare = rng.random() < cfg.p_bare_page
-        lines: list[Line] = []
-        if not bare:
-            lines += self._page_slot(rng, outlets, "top", main, when)
-        if title and rng.random() >= cfg.p_no_title:
-            lines += title
-        if not bare:
-            after_title = self._page_slot(rng, outlets, "after_title", main, when)
-            lines += after_title
-            if title and rng.random() < cfg.p_repeat_title:
-                lines += title
-        lines += self._body(rng, outlet, main, when)
-        if not bare:
-            lines += self._page_slot(rng, outlets, "after_body", main, when)
-            if rng.random() < cfg.p_pasted_articles:
-                for other in self._others(rng, main, rng.randint(1, cfg.max_pasted_articles)):
-                    lines += self._pasted_article(rng, outlet, other, when)
-            if rng.random() < cfg.p_related_list:
-                lines += self._related_list(rng, outlet, main)
-            lines += self._page_slot(rng, outlets, "footer", main, when)
-        paragraphs = []
-        for line in lines:
-            if line.source is not None:
-                paragraphs.append(dict(line.source))
-            else:
-                paragraphs.append({"text": line.text, "kind": line.kind})
-        return {"id": page_id, "source": outlet["name"], "article": main.id, "paragraphs": paragraphs}
+        if rng.random() < cfg.p_bare_page:
+            lines = self._title_zone(page)[:1] + self._body(page)
+            body_start, body_end = 0, len(lines)
+        else:
+            head = self._head(page) + self._title_zone(page)
+            body = self._body(page)
+            lines = head + body + self._after_body(page)
+            body_start, body_end = len(head), len(head) + len(body)
+            lines = self._sprinkle(page, lines, body_start, body_end)
+        if rng.random() < cfg.p_cut_page and body_end > body_start + 1:
+            lines = lines[: rng.randint(body_start + 1, len(lines))]
+            last = lines[-1]
+            if last.source is not None and last.kind == "text" and rng.random() < 0.5:
+                cut = truncate_paragraph(last.source, rng)
+                lines[-1] = Line(cut["text"], cut["kind"], cut)
+        paragraphs = [
+            dict(line.source) if line.source is not None else {"text": line.text, "kind": line.kind} for line in lines if line.text
+        ]
+        return {"id": page_id, "source": page.outlet, "article": main.id, "paragraphs": paragraphs}
 
     def pages(self, seed: int) -> list[dict]:
         """``pages_per_article`` pages for every article, deterministic for ``seed``."""
         rng = random.Random(seed)
-        out = []
-        for article in self.articles:
-            for n in range(self.config.pages_per_article):
-                out.append(self.page(article, rng, f"{article.id}-p{n}"))
-        return out
+        return [self.page(article, rng, f"{article.id}-p{n}") for article in self.articles for n in range(self.config.pages_per_article)]
 
 
 def render_text(document: dict, seed: int = 0) -> str:
