@@ -33,6 +33,7 @@ import torch
 from transformers import BertConfig  # type: ignore[attr-defined]
 
 from models.base import load_tokenizer
+from models.batching import BatchLayout
 from models.features import encode_document
 from models.linking import ActorLinker
 from models.modeling import NewsPageConfig, NewsPageModel
@@ -135,21 +136,16 @@ def time_naive(predictor: Predictor, documents: list[list[str]], sync, repeats: 
     return _best(times)
 
 
-def _chunks(predictor: Predictor, documents: list[list[str]]) -> list[tuple[list[int], list[int]]]:
-    """The word-piece chunks of ``documents`` as the predictor makes them (its own featurizer)."""
-    return [chunk for enc in predictor.featurizer(documents) for chunk in zip(enc.input_ids, enc.gazetteer_ids, strict=True)]
-
-
 @torch.inference_mode()
 def time_raw_encoder(predictor: Predictor, documents: list[list[str]], batch_pages: int, sync, repeats: int) -> tuple[float, int]:
     """The encoder alone over the same word pieces in the predictor's batches and buckets (featurisation not timed)."""
-    batches = [_chunks(predictor, documents[i : i + batch_pages]) for i in range(0, len(documents), batch_pages)]
-    tokens = sum(len(c[0]) for chunks in batches for c in chunks)
+    batches = [BatchLayout(predictor.featurizer(documents[i : i + batch_pages])) for i in range(0, len(documents), batch_pages)]
+    tokens = sum(sum(layout.lengths) for layout in batches)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        for chunks in batches:
-            predictor._encode_sorted(chunks)
+        for layout in batches:
+            predictor._encode_buckets(layout)
         sync()
         times.append(time.perf_counter() - start)
     return _best(times), tokens

@@ -10,12 +10,14 @@ README.md                          a model card
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from transformers import PreTrainedTokenizerFast
 
+from .base import load_tokenizer
 from .linking import ActorLinker
-from .modeling import NewsPageModel
+from .modeling import NewsPageModel, check_format
 from .registry import ActorRegistry
 
 REGISTRY_FILE = "registry.json"
@@ -70,6 +72,31 @@ def save_checkpoint(
     linker.save(path / LINKER_FILE)
     (path / METADATA_FILE).write_text(json.dumps(metadata, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (path / "README.md").write_text(model_card(metadata), encoding="utf-8")
+
+
+@dataclass
+class Checkpoint:
+    """Everything a checkpoint directory holds, loaded."""
+
+    path: Path
+    model: NewsPageModel
+    tokenizer: PreTrainedTokenizerFast
+    registry: ActorRegistry
+    linker: ActorLinker
+    metadata: dict
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Load a checkpoint directory; refuses one written in another model format (see :func:`check_format`)."""
+    path = Path(path)
+    config = path / "config.json"
+    if not config.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path} (config.json missing); train one with `make train`")
+    check_format(json.loads(config.read_text(encoding="utf-8")), str(path))
+    model = NewsPageModel.from_pretrained(path)
+    registry = ActorRegistry.load(path / REGISTRY_FILE)
+    linker = ActorLinker.load(path / LINKER_FILE, registry)
+    return Checkpoint(path, model, load_tokenizer(path), registry, linker, read_metadata(path))
 
 
 def read_metadata(path: str | Path) -> dict:

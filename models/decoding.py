@@ -1,28 +1,21 @@
-"""From model outputs back to labelled paragraphs: kinds, stances, actor spans and ids, triples.
+"""From model outputs back to labelled paragraphs and a document summary.
 
 Pure Python over plain lists, picklable, so that it can run in worker processes
-(:mod:`models.workers`) while the model runs on the next batch.
+(:mod:`models.workers`) while the model runs on the next batch. Actors and triples
+arrive already decoded (:mod:`models.actors`, the triple head); this module assembles
+each paragraph's answer and the per-document picture: its actors and its stance network.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from .features import EncodedDocument, decode_tags, word_spans
+from .actors import ActorPrediction
 from .labels import BODY_KINDS, LABELS, label_of
-from .linking import ActorLinker
 from .registry import ActorRegistry
-
-
-@dataclass
-class ActorPrediction:
-    start: int
-    end: int
-    text: str
-    type: str
-    actor: str | None
-    probability: float
+from .text import Paragraph
 
 
 @dataclass
@@ -38,7 +31,7 @@ class ParagraphPrediction:
     stance: str | None = None
     stance_probability: float | None = None
     actors: list[ActorPrediction] = field(default_factory=list)
-    stances: list[dict] = field(default_factory=list)
+    stances: list[dict] = field(default_factory=list)  # holder, target, polarity, probability
     truncated: bool = False  # the model saw only the first ``max_paragraph_chars`` characters
 
     @property
@@ -57,77 +50,38 @@ class DocumentPrediction:
         return asdict(self)
 
 
-def _can_hold_stance(actor_id: str, registry: ActorRegistry) -> bool:
-    """People, organisations and states hold and receive stances; cities and regions as places do not."""
-    actor = registry.get(actor_id)
-    if actor is None:
-        return False
-    return actor.type in ("PERS", "ORG") or (len(actor_id) == 3 and actor_id.isalpha())
-
-
-def infer_triples(paragraphs: Sequence[ParagraphPrediction], registry: ActorRegistry) -> None:
-    """Directed stance triples from predicted stance and linked actors (a rule, not learned).
-
-    The holder is the paragraph's first linked person or organisation (else its first
-    linked state, else the previous body paragraph's holder: "وقالت في بيان…"); every
-    other linked person, organisation or state that is not the holder's own affiliation
-    is a target, with the paragraph's polarity. Mixed paragraphs get no triples: the rule
-    cannot tell which target is praised and which criticised.
-    """
-    previous_holder: str | None = None
-    for paragraph in paragraphs:
-        if not paragraph.is_body:
-            continue
-        ids = [a.actor for a in paragraph.actors if a.actor and _can_hold_stance(a.actor, registry)]
-        people_or_orgs = [a.actor for a in paragraph.actors if a.actor and a.type in ("PERS", "ORG") and a.actor in ids]
-        holder: str | None = (people_or_orgs or ids or [previous_holder])[0]  # type: ignore[list-item]
-        if paragraph.stance in ("supportive", "critical") and holder:
-            holder_actor = registry.get(holder)
-            affiliation = holder_actor.affiliation if holder_actor else None
-            for target in dict.fromkeys(ids):
-                if target not in (holder, affiliation):
-                    paragraph.stances.append({"holder": holder, "target": target, "polarity": paragraph.stance})
-        if holder:
-            previous_holder = holder
-
-
 @dataclass
 class DocumentOutputs:
     """What the model said about one document, as plain lists (cheap to pickle)."""
 
     kind_probs: list[list[float]]  # [paragraphs, kinds]
     stance_probs: list[list[float]]  # [paragraphs, stances]
-    tag_ids: dict[int, list[int]]  # chunk index → BIO id per word piece, for chunks of body paragraphs only
-    tag_scores: dict[int, list[float]]
+    actors: dict[int, list[ActorPrediction]]  # body paragraph → its actors (paragraph-relative offsets)
+    triples: dict[int, list[dict]]  # body paragraph → its stance triples
+
+
+def _argmax(values: Sequence[float]) -> int:
+    return max(range(len(values)), key=values.__getitem__)  # the first of tied maxima, as torch.argmax
 
 
 @dataclass
 class Decoder:
     kinds: list[str]
     stances: list[str]
-    registry: ActorRegistry
-    linker: ActorLinker
     max_paragraph_chars: int | None = None
 
     def __post_init__(self) -> None:
         self.label_kinds = {label: [i for i, k in enumerate(self.kinds) if label_of(k) == label] for label in LABELS}
         self.body_kind_ids = {i for i, k in enumerate(self.kinds) if k in BODY_KINDS}
 
-    def decode(self, texts: Sequence[str], doc: EncodedDocument, outputs: DocumentOutputs) -> list[ParagraphPrediction]:
+    def decode(self, texts: Sequence[str], outputs: DocumentOutputs) -> list[ParagraphPrediction]:
         """The paragraphs of one document (``texts`` whole; actor offsets relative to the paragraph)."""
         limit = self.max_paragraph_chars
-        spans_by_paragraph: dict[int, list] = {}
-        for chunk, paragraph in enumerate(doc.chunk_paragraph):
-            if chunk in outputs.tag_ids:
-                words = word_spans(doc.token_spans[chunk], doc.word_starts[chunk])
-                spans = decode_tags(words, outputs.tag_ids[chunk], outputs.tag_scores[chunk])
-                spans_by_paragraph.setdefault(paragraph, []).extend(spans)
         out: list[ParagraphPrediction] = []
         for index, text in enumerate(texts):
             probs = outputs.kind_probs[index]
-            kind_id = max(range(len(probs)), key=probs.__getitem__)  # the first of tied maxima, as argmax
-            kind = self.kinds[kind_id]
-            label = label_of(kind)
+            kind_id = _argmax(probs)
+            label = label_of(self.kinds[kind_id])
             prediction = ParagraphPrediction(
                 index=index,
                 start=0,
@@ -135,27 +89,59 @@ class Decoder:
                 text=text,
                 label=label,
                 label_probability=round(sum(probs[i] for i in self.label_kinds[label]), 4),
-                kind=kind,
+                kind=self.kinds[kind_id],
                 kind_probability=round(probs[kind_id], 4),
                 truncated=bool(limit and len(text) > limit),
             )
             if kind_id in self.body_kind_ids:
                 stance = outputs.stance_probs[index]
-                stance_id = max(range(len(stance)), key=stance.__getitem__)
+                stance_id = _argmax(stance)
                 prediction.stance = self.stances[stance_id]
                 prediction.stance_probability = round(stance[stance_id], 4)
-                prediction.actors = self._actors(text, spans_by_paragraph.get(index, []))
+                prediction.actors = outputs.actors.get(index, [])
+                prediction.stances = outputs.triples.get(index, [])
             out.append(prediction)
-        infer_triples(out, self.registry)
         return out
 
-    def _actors(self, text: str, spans: list[tuple[int, int, str, float]]) -> list[ActorPrediction]:
-        actors: list[ActorPrediction] = []
-        last_end = -1
-        for start, end, entity_type, score in sorted(spans):
-            if start < last_end:  # the same span seen again in an overlapping chunk
-                continue
-            start = self.linker.trim(text, start, end)
-            actors.append(ActorPrediction(start, end, text[start:end], entity_type, self.linker.link(text, start, end), round(score, 4)))
-            last_end = end
-        return actors
+
+def summarize_document(paragraphs: Sequence[Paragraph], labelled: list[ParagraphPrediction], registry: ActorRegistry) -> DocumentPrediction:
+    """Offsets into the whole text, the body text, and the document's actors and stance network.
+
+    The network lists every (holder, target, polarity) with the number of paragraphs that
+    carry it and the holder's and target's English names where the registry has them.
+    """
+    mentions: dict[str, dict] = {}
+    triples: Counter = Counter()
+    stance_counts: Counter = Counter()
+    for paragraph, prediction in zip(paragraphs, labelled, strict=True):
+        prediction.start, prediction.end = paragraph.start, paragraph.end
+        for actor in prediction.actors:
+            actor.start += paragraph.start
+            actor.end += paragraph.start
+            key = actor.actor or actor.text
+            entry = mentions.setdefault(key, {"actor": actor.actor, "type": actor.type, "name_en": None, "mentions": 0, "surfaces": []})
+            entry["mentions"] += 1
+            if actor.text not in entry["surfaces"]:
+                entry["surfaces"].append(actor.text)
+            registered = registry.get(actor.actor) if actor.actor else None
+            if registered:
+                entry["name_en"] = registered.name_en
+        if prediction.is_body and prediction.stance:
+            stance_counts[prediction.stance] += 1
+        for triple in prediction.stances:
+            triples[(triple["holder"], triple["target"], triple["polarity"])] += 1
+
+    def name(actor_id: str) -> str | None:
+        registered = registry.get(actor_id)
+        return registered.name_en if registered else None
+
+    summary = {
+        "paragraphs": dict(stance_counts),
+        "triples": [
+            {"holder": h, "target": t, "polarity": p, "paragraphs": n, "holder_name": name(h), "target_name": name(t)}
+            for (h, t, p), n in triples.most_common()
+        ],
+    }
+    body_text = "\n\n".join(p.text for p in labelled if p.is_body)
+    actors = sorted(mentions.values(), key=lambda e: -e["mentions"])
+    return DocumentPrediction(labelled, body_text, actors, summary)

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from transformers import PreTrainedTokenizerFast
 
-from .cues import NUM_CUE_FEATURES, cue_features
+from .cues import NUM_CUE_FEATURES, cue_features, folded
 from .labels import BIO2ID, BIO_TAGS, IGNORE_INDEX
 from .registry import ActorRegistry
 from .text import normalize_with_offsets
 
 _DIGIT_RE = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
+_PUNCT_RE = re.compile(r"[^\w\s]")
 
 Span = tuple[int, int]
 TypedSpan = tuple[int, int, str]
@@ -43,18 +45,35 @@ class EncodedDocument:
 
 
 def paragraph_features(text: str, index: int, count: int) -> list[float]:
-    """Length, relative position, digit and Latin shares, then the surface cues of :mod:`models.cues`."""
+    """Length, relative position, digit, Latin and punctuation shares, then the surface cues of :mod:`models.cues`."""
     length = max(len(text), 1)
     return [
         math.log1p(len(text)) / 6.0,
         index / max(count - 1, 1),
         len(_DIGIT_RE.findall(text)) / length,
         len(_LATIN_RE.findall(text)) / length,
+        len(_PUNCT_RE.findall(text)) / length,
         *cue_features(text),
     ]
 
 
-NUM_PARAGRAPH_FEATURES = 4 + NUM_CUE_FEATURES
+def repetition_features(texts: Sequence[str]) -> list[list[float]]:
+    """Whether each paragraph's text (folded) occurs earlier and later on the page.
+
+    Pages print the headline two or three times, captions twice and menus once per
+    device; a line seen before is rarely a new paragraph of running text.
+    """
+    keys = [folded(t) for t in texts]
+    total = Counter(keys)
+    seen: Counter[str] = Counter()
+    out = []
+    for key in keys:
+        out.append([float(seen[key] > 0), float(total[key] - seen[key] > 1)])
+        seen[key] += 1
+    return out
+
+
+NUM_PARAGRAPH_FEATURES = 5 + NUM_CUE_FEATURES + 2
 
 
 def spans_to_tags(token_spans: Sequence[Span | None], spans: Sequence[TypedSpan]) -> list[int]:
@@ -103,8 +122,20 @@ def encode_document(
         doc.chunk_paragraph.append(paragraph)
         doc.token_spans.append(spans)
         doc.gazetteer_ids.append(spans_to_tags(spans, matches[paragraph]))
-    doc.paragraph_features = [paragraph_features(t, i, len(texts)) for i, t in enumerate(texts)]
+    repeated = repetition_features(texts)
+    doc.paragraph_features = [paragraph_features(t, i, len(texts)) + repeated[i] for i, t in enumerate(texts)]
     return doc
+
+
+def mention_pieces(doc: EncodedDocument, paragraph: int, start: int, end: int) -> tuple[int, list[int]] | None:
+    """The first chunk of ``paragraph`` whose word pieces cover characters ``[start, end)``, and those pieces."""
+    for chunk, owner in enumerate(doc.chunk_paragraph):
+        if owner != paragraph:
+            continue
+        pieces = [i for i, span in enumerate(doc.token_spans[chunk]) if span is not None and span[0] < end and start < span[1]]
+        if pieces:
+            return chunk, pieces
+    return None
 
 
 @dataclass

@@ -9,8 +9,10 @@
   natural carrier of "we are inside another article" over an unbounded number of
   paragraphs, and it is cheap on a CPU;
 * heads: paragraph kind (from [vector; context]), paragraph stance (same input),
-  and BIO actor tags on every word piece (from token states plus the context of
-  its paragraph).
+  BIO actor tags on every word piece (from token states plus the context of its
+  paragraph), and stance triples: every candidate (holder, target) pair of a body
+  paragraph (:mod:`models.triples`) is scored none / supportive / critical from the
+  two actors' mention states, their product, the paragraph and a few pair features.
 
 Registry matches enter the encoder as a learned embedding added to the word
 embeddings (a gazetteer feature); it is zero-initialised, so a pre-trained encoder
@@ -29,6 +31,22 @@ from transformers.utils import ModelOutput
 
 from .features import NUM_PARAGRAPH_FEATURES
 from .labels import BIO_TAGS, IGNORE_INDEX, KINDS, STANCES
+from .triples import NUM_PAIR_FEATURES, PAIR_LABELS
+
+# What a checkpoint's network expects of its inputs; a checkpoint written with another
+# format (other paragraph features, no triple head) must be retrained, not silently misread.
+FORMAT_VERSION = 2
+
+
+def check_format(saved: dict, where: str = "checkpoint") -> None:
+    """Refuse a saved config (config.json as a dict) whose inputs this code would build differently."""
+    version, features = saved.get("format_version", 1), saved.get("paragraph_features")
+    if version != FORMAT_VERSION or features != NUM_PARAGRAPH_FEATURES:
+        raise ValueError(
+            f"{where} was written in model format {version} with {features} paragraph features; this code reads "
+            f"format {FORMAT_VERSION} with {NUM_PARAGRAPH_FEATURES} (cue lists and features in models.cues/features). "
+            "Retrain it with `make train`."
+        )
 
 
 class NewsPageConfig(PretrainedConfig):
@@ -49,9 +67,15 @@ class NewsPageConfig(PretrainedConfig):
         base_model: dict | None = None,
         loss_weights: dict | None = None,
         stance_class_weights: list[float] | None = None,
+        pair_labels: list[str] | None = None,
+        pair_class_weights: list[float] | None = None,
+        format_version: int = FORMAT_VERSION,
+        paragraph_features: int | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.format_version = format_version
+        self.paragraph_features = paragraph_features if paragraph_features is not None else NUM_PARAGRAPH_FEATURES
         self.encoder = encoder or BertConfig().to_dict()
         self.context_hidden = context_hidden
         self.context_layers = context_layers
@@ -66,6 +90,8 @@ class NewsPageConfig(PretrainedConfig):
         self.loss_weights = loss_weights or {"kind": 1.0, "stance": 1.0, "tags": 1.0}
         # per-class weights of the stance loss (neutral dominates news; macro-F1 is what counts)
         self.stance_class_weights = stance_class_weights
+        self.pair_labels = list(pair_labels or PAIR_LABELS)
+        self.pair_class_weights = pair_class_weights
 
 
 @dataclass
@@ -74,6 +100,7 @@ class NewsPageOutput(ModelOutput):
     kind_logits: torch.Tensor | None = None  # [paragraphs, kinds]
     stance_logits: torch.Tensor | None = None  # [paragraphs, stances]
     tag_logits: torch.Tensor | None = None  # [chunks, length, tags]
+    pair_logits: torch.Tensor | None = None  # [pairs, pair labels]
     losses: dict | None = None
 
 
@@ -92,13 +119,13 @@ class NewsPageModel(PreTrainedModel):
         self.gazetteer = nn.Embedding(len(config.bio_tags), hidden) if config.use_gazetteer else None
         self.dropout = nn.Dropout(config.dropout)
         self.context = nn.GRU(
-            2 * hidden + NUM_PARAGRAPH_FEATURES,
+            2 * hidden + config.paragraph_features,
             config.context_hidden,
             num_layers=config.context_layers,
             batch_first=True,
             bidirectional=True,
         )
-        paragraph_dim = 2 * hidden + NUM_PARAGRAPH_FEATURES + 2 * config.context_hidden
+        paragraph_dim = 2 * hidden + config.paragraph_features + 2 * config.context_hidden
         self.kind_head = nn.Sequential(
             nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.kinds))
         )
@@ -106,6 +133,12 @@ class NewsPageModel(PreTrainedModel):
             nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.stances))
         )
         self.tag_head = nn.Linear(hidden + 2 * config.context_hidden, len(config.bio_tags))
+        self.pair_head = nn.Sequential(
+            nn.Linear(3 * hidden + paragraph_dim + NUM_PAIR_FEATURES, hidden),
+            nn.GELU(),
+            nn.Dropout(config.dropout),
+            nn.Linear(hidden, len(config.pair_labels)),
+        )
         self.post_init()
 
     def _init_weights(self, module: nn.Module) -> None:
@@ -162,8 +195,8 @@ class NewsPageModel(PreTrainedModel):
         paragraph_document: torch.Tensor,
         paragraph_position: torch.Tensor,
         paragraph_features: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Kind and stance logits per paragraph, and each paragraph's document context."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Kind and stance logits per paragraph, each paragraph's document context and its whole representation."""
         n_paragraphs, width = paragraph_document.shape[0], chunk_vectors.shape[-1]
         # paragraph vector: mean of its chunks' vectors, plus surface features
         sums = chunk_vectors.new_zeros(n_paragraphs, width).index_add_(0, chunk_paragraph, chunk_vectors)
@@ -180,12 +213,31 @@ class NewsPageModel(PreTrainedModel):
         context, _ = pad_packed_sequence(self.context(packed)[0], batch_first=True)
         context = context[paragraph_document, paragraph_position]
         paragraph_repr = torch.cat([vectors, context], dim=-1)
-        return self.kind_head(paragraph_repr), self.stance_head(paragraph_repr), context
+        return self.kind_head(paragraph_repr), self.stance_head(paragraph_repr), context, paragraph_repr
 
     def tag(self, states: torch.Tensor, chunk_context: torch.Tensor) -> torch.Tensor:
         """BIO logits for every word piece, given its chunk's paragraph context."""
         token_repr = torch.cat([states, chunk_context.unsqueeze(1).expand(-1, states.shape[1], -1)], dim=-1)
         return self.tag_head(self.dropout(token_repr))
+
+    @staticmethod
+    def span_vectors(flat_states: torch.Tensor, span_pieces: torch.Tensor, span_offsets: torch.Tensor) -> torch.Tensor:
+        """Mention vectors: the mean of each span's word-piece rows of ``flat_states`` (one bag per span)."""
+        return nn.functional.embedding_bag(span_pieces, flat_states, span_offsets, mode="mean")
+
+    def pair_logits(
+        self,
+        spans: torch.Tensor,
+        pair_holder: torch.Tensor,
+        pair_target: torch.Tensor,
+        pair_paragraph: torch.Tensor,
+        paragraph_repr: torch.Tensor,
+        pair_features: torch.Tensor,
+    ) -> torch.Tensor:
+        """Scores (none, supportive, critical) of candidate (holder, target) pairs of mention vectors."""
+        holder, target = spans[pair_holder], spans[pair_target]
+        pair_repr = torch.cat([holder, target, holder * target, paragraph_repr[pair_paragraph], pair_features.to(spans.dtype)], dim=-1)
+        return self.pair_head(self.dropout(pair_repr))
 
     def forward(
         self,
@@ -199,13 +251,25 @@ class NewsPageModel(PreTrainedModel):
         kind_labels: torch.Tensor | None = None,
         stance_labels: torch.Tensor | None = None,
         tag_labels: torch.Tensor | None = None,
+        span_pieces: torch.Tensor | None = None,
+        span_offsets: torch.Tensor | None = None,
+        pair_holder: torch.Tensor | None = None,
+        pair_target: torch.Tensor | None = None,
+        pair_paragraph: torch.Tensor | None = None,
+        pair_features: torch.Tensor | None = None,
+        pair_labels: torch.Tensor | None = None,
         **_: object,
     ) -> NewsPageOutput:
         states = self.encode_bucketed(input_ids, attention_mask, gazetteer_ids)
-        kind_logits, stance_logits, context = self.contextualize(
+        kind_logits, stance_logits, context, paragraph_repr = self.contextualize(
             self.chunk_vectors(states, attention_mask), chunk_paragraph, paragraph_document, paragraph_position, paragraph_features
         )
         tag_logits = self.tag(states, context[chunk_paragraph])
+        pair_logits = None
+        if pair_holder is not None and pair_holder.numel() and span_pieces is not None and span_offsets is not None:
+            assert pair_target is not None and pair_paragraph is not None and pair_features is not None
+            spans = self.span_vectors(states.reshape(-1, states.shape[-1]), span_pieces, span_offsets)
+            pair_logits = self.pair_logits(spans, pair_holder, pair_target, pair_paragraph, paragraph_repr, pair_features)
 
         losses: dict[str, torch.Tensor] = {}
         ce = nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX)
@@ -217,6 +281,12 @@ class NewsPageModel(PreTrainedModel):
             losses["stance"] = nn.functional.cross_entropy(stance_logits, stance_labels, weight=weight, ignore_index=IGNORE_INDEX)
         if tag_labels is not None and (tag_labels != IGNORE_INDEX).any():
             losses["tags"] = ce(tag_logits.reshape(-1, tag_logits.shape[-1]), tag_labels.reshape(-1))
+        if pair_logits is not None and pair_labels is not None and (pair_labels != IGNORE_INDEX).any():
+            weights = self.config.pair_class_weights
+            weight = torch.tensor(weights, dtype=pair_logits.dtype, device=pair_logits.device) if weights else None
+            losses["pairs"] = nn.functional.cross_entropy(pair_logits, pair_labels, weight=weight, ignore_index=IGNORE_INDEX)
         task_weights = self.config.loss_weights
         loss = sum(task_weights.get(name, 1.0) * value for name, value in losses.items()) if losses else None
-        return NewsPageOutput(loss=loss, kind_logits=kind_logits, stance_logits=stance_logits, tag_logits=tag_logits, losses=losses)
+        return NewsPageOutput(
+            loss=loss, kind_logits=kind_logits, stance_logits=stance_logits, tag_logits=tag_logits, pair_logits=pair_logits, losses=losses
+        )

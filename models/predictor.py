@@ -2,38 +2,45 @@
 
 The predictor featurises all paragraphs of a batch of documents at once
 (:class:`~models.features.Featurizer`), sorts the chunks by length and runs the encoder
-in batches bounded by a token budget and by padding (:func:`plan_buckets`), in the
+in buckets bounded by a token budget and by padding (:mod:`models.batching`), in the
 precision the hardware does best (:mod:`models.precision`) or in ONNX Runtime
-(:mod:`models.onnx_encoder`); then it runs the document-level heads once per batch and
-decodes (:class:`~models.decoding.Decoder`). With ``cpu_workers``, featurisation and
-decoding run in worker processes around the model (:mod:`models.workers`).
+(:mod:`models.onnx_encoder`). The document-level heads then run once per batch; the
+tagger runs on the chunks of body paragraphs only, their spans are linked
+(:mod:`models.actors`), and the triple head scores the candidate pairs of those actors
+(:mod:`models.triples`). Paragraphs are assembled by the :class:`~models.decoding.Decoder`;
+with ``cpu_workers``, featurisation and assembly run in worker processes around the
+model (:mod:`models.workers`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 import torch
 from transformers import PreTrainedTokenizerFast  # type: ignore[attr-defined]
 
-from .base import load_tokenizer
-from .checkpoint import LINKER_FILE, REGISTRY_FILE
-from .decoding import ActorPrediction, Decoder, DocumentOutputs, DocumentPrediction, ParagraphPrediction
-from .features import EncodedDocument, Featurizer
+from .actors import ActorDecoder, ActorPrediction
+from .batching import BatchLayout, gather_bucket, plan_buckets
+from .checkpoint import load_checkpoint
+from .decoding import Decoder, DocumentOutputs, DocumentPrediction, ParagraphPrediction, summarize_document
+from .features import EncodedDocument, Featurizer, mention_pieces
 from .linking import ActorLinker
 from .modeling import NewsPageModel
 from .onnx_encoder import BACKENDS, prepare_onnx_encoder
 from .precision import dtype_name, resolve_dtype
 from .registry import ActorRegistry
 from .text import split_paragraphs
+from .triples import MentionRef, PairCandidate, candidate_pairs
 from .workers import Pending, WorkerPool
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BATCH_TOKENS = 4096  # padded word pieces per encoder batch (the load test's best on 2 CPU cores)
 
 
 class _Done:
@@ -52,30 +59,6 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def plan_buckets(lengths: Sequence[int], max_tokens: int, max_padding: float = 0.2) -> list[list[int]]:
-    """Group sequence indices into encoder batches, shortest first.
-
-    A batch grows while its padded size (longest × count) stays within ``max_tokens``
-    and its padding within ``max_padding`` of that size, so that one long chunk does not
-    stretch a batch of short ones. A sequence longer than ``max_tokens`` gets a batch alone.
-    """
-    order = sorted(range(len(lengths)), key=lengths.__getitem__)
-    batches: list[list[int]] = []
-    start = 0
-    while start < len(order):
-        end, real = start + 1, lengths[order[start]]
-        while end < len(order):
-            width, count = lengths[order[end]], end - start + 1
-            padded = width * count
-            if padded > max_tokens or padded - (real + width) > max_padding * padded:
-                break
-            real += width
-            end += 1
-        batches.append(order[start:end])
-        start = end
-    return batches
-
-
 class Predictor:
     def __init__(
         self,
@@ -84,13 +67,14 @@ class Predictor:
         registry: ActorRegistry,
         linker: ActorLinker,
         device: str | torch.device | None = None,
-        max_batch_tokens: int = 2048,
+        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
         max_paragraph_chars: int | None = None,
         encode_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
         precision: str | torch.dtype = "float32",
         backend: str = "torch",
         cpu_workers: int = 0,
         max_padding: float = 0.2,
+        registry_spans: bool = False,
     ) -> None:
         """``precision`` is the encoder's number format (see :mod:`models.precision`); the
         model's encoder is cast in place. ``encode_fn`` replaces the encoder call, e.g. by
@@ -114,7 +98,8 @@ class Predictor:
         self.encode_fn = encode_fn or self._encode
         self.config = model.config
         self.featurizer = Featurizer(tokenizer, registry if self.config.use_gazetteer else None, self.config.max_tokens, self.config.stride)
-        self.decoder = Decoder(list(self.config.kinds), list(self.config.stances), registry, linker, max_paragraph_chars)
+        self.decoder = Decoder(list(self.config.kinds), list(self.config.stances), max_paragraph_chars)
+        self.actor_decoder = ActorDecoder(linker, registry_spans=registry_spans)
         self._pool = WorkerPool(self.featurizer, self.decoder, cpu_workers) if cpu_workers > 0 else None
 
     def _encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, gazetteer_ids: torch.Tensor) -> torch.Tensor:
@@ -125,21 +110,16 @@ class Predictor:
         cls, path: str | Path, device: str | None = None, precision: str = "float32", backend: str = "torch", **kwargs
     ) -> Predictor:
         """Load a checkpoint directory; ``backend`` is "torch", "onnx" or "onnx-int8" (CPU only)."""
-        path = Path(path)
-        if not (path / "config.json").is_file():
-            raise FileNotFoundError(f"no checkpoint at {path} (config.json missing); train one with `make train`")
         if backend not in BACKENDS:
             raise ValueError(f"unknown encoder backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         if backend != "torch" and device not in (None, "cpu"):
             raise ValueError(f"the {backend} backend runs on the CPU (ONNX Runtime's CPU provider), not on {device}")
-        model = NewsPageModel.from_pretrained(path)
-        tokenizer = load_tokenizer(path)
-        registry = ActorRegistry.load(path / REGISTRY_FILE)
-        linker = ActorLinker.load(path / LINKER_FILE, registry)
+        checkpoint = load_checkpoint(path)
+        parts = (checkpoint.model, checkpoint.tokenizer, checkpoint.registry, checkpoint.linker)
         if backend != "torch":
-            encoder = prepare_onnx_encoder(model.eval(), backend, path)
-            return cls(model, tokenizer, registry, linker, device="cpu", encode_fn=encoder, backend=backend, **kwargs)
-        return cls(model, tokenizer, registry, linker, device=device, precision=precision, **kwargs)
+            encoder = prepare_onnx_encoder(checkpoint.model.eval(), backend, checkpoint.path)
+            return cls(*parts, device="cpu", encode_fn=encoder, backend=backend, **kwargs)
+        return cls(*parts, device=device, precision=precision, **kwargs)
 
     @property
     def base_model(self) -> dict:
@@ -211,8 +191,8 @@ class Predictor:
         full, clipped, features = item
         encoded = features.result() if isinstance(features, Pending) else self.featurizer(features)
         positions = [i for i, d in enumerate(clipped) if d]
-        outputs = self._run_model(encoded)
-        jobs = [(full[i], doc, out) for i, doc, out in zip(positions, encoded, outputs, strict=True)]
+        outputs = self._run_model(encoded, [clipped[i] for i in positions])
+        jobs = [(full[i], out) for i, out in zip(positions, outputs, strict=True)]
         results: list[list[ParagraphPrediction]] = [[] for _ in clipped]
         decoded = self._pool.decode(jobs) if self._pool and jobs else _Done([self.decoder.decode(*job) for job in jobs])
         decoding.append((results, positions, decoded))
@@ -223,97 +203,158 @@ class Predictor:
             self._pool.close()
             self._pool = None
 
+    def _tensor(self, values: list) -> torch.Tensor:
+        return torch.tensor(values, dtype=torch.long, device=self.device)
+
     @torch.inference_mode()
-    def _run_model(self, encoded: list[EncodedDocument]) -> list[DocumentOutputs]:
+    def _run_model(self, encoded: list[EncodedDocument], texts: list[list[str]]) -> list[DocumentOutputs]:
         """Encoder, document context and heads over featurised documents, as plain lists per document.
 
-        Word-piece tags are computed only for chunks of paragraphs predicted as body:
-        actors are reported for body paragraphs alone.
+        Word-piece tags, actors and triples are computed for body paragraphs only.
         """
         if not encoded:
             return []
-        chunks: list[tuple[list[int], list[int]]] = []
-        chunk_paragraph: list[int] = []
-        paragraph_document: list[int] = []
-        paragraph_position: list[int] = []
-        features: list[list[float]] = []
-        offset = 0
-        for doc_index, doc in enumerate(encoded):
-            chunks.extend(zip(doc.input_ids, doc.gazetteer_ids, strict=True))
-            chunk_paragraph.extend(p + offset for p in doc.chunk_paragraph)
-            n = len(doc.paragraph_features)
-            paragraph_document.extend([doc_index] * n)
-            paragraph_position.extend(range(n))
-            features.extend(doc.paragraph_features)
-            offset += n
-
-        buckets, vectors = self._encode_sorted(chunks)
-        t = lambda xs: torch.tensor(xs, dtype=torch.long, device=self.device)  # noqa: E731
-        chunk_paragraph_t = t(chunk_paragraph)
-        kind_logits, stance_logits, context = self.model.contextualize(
-            vectors, chunk_paragraph_t, t(paragraph_document), t(paragraph_position), torch.tensor(features, device=self.device)
+        layout = BatchLayout(encoded)
+        buckets, vectors = self._encode_buckets(layout)
+        chunk_paragraph = self._tensor(layout.chunk_paragraph)
+        kind_logits, stance_logits, context, paragraph_repr = self.model.contextualize(
+            vectors,
+            chunk_paragraph,
+            self._tensor(layout.paragraph_document),
+            self._tensor(layout.paragraph_position),
+            torch.tensor(layout.paragraph_features, device=self.device),
         )
         kind_probs = kind_logits.float().softmax(-1)
         body_kinds = torch.tensor(sorted(self.decoder.body_kind_ids), device=self.device)
-        chunk_is_body = torch.isin(kind_probs.argmax(-1), body_kinds)[chunk_paragraph_t]
-        chunk_context = context[chunk_paragraph_t]
+        paragraph_is_body = torch.isin(kind_probs.argmax(-1), body_kinds)
+        chunk_is_body = paragraph_is_body[chunk_paragraph]
+        chunk_context = context[chunk_paragraph]
         tag_ids: dict[int, list[int]] = {}
         tag_scores: dict[int, list[float]] = {}
         for indices, states in buckets:
-            rows = torch.nonzero(chunk_is_body[t(indices)]).flatten()
+            rows = torch.nonzero(chunk_is_body[self._tensor(indices)]).flatten()
             if rows.numel() == 0:
                 continue
             body = [indices[r] for r in rows.tolist()]
-            score, ids = self.model.tag(states[rows], chunk_context[t(body)]).float().softmax(-1).max(-1)
+            score, ids = self.model.tag(states[rows], chunk_context[self._tensor(body)]).float().softmax(-1).max(-1)
+            lengths = layout.lengths
             for i, id_row, score_row in zip(body, ids.tolist(), score.tolist(), strict=True):
-                n = len(chunks[i][0])
-                tag_ids[i], tag_scores[i] = id_row[:n], score_row[:n]
+                tag_ids[i], tag_scores[i] = id_row[: lengths[i]], score_row[: lengths[i]]
+
+        is_body: list[bool] = paragraph_is_body.tolist()
+        actors: list[dict[int, list[ActorPrediction]]] = []
+        candidates: list[tuple[int, PairCandidate]] = []
+        for d, doc in enumerate(encoded):
+            first_chunk, first_paragraph = layout.chunk_offsets[d], layout.paragraph_offsets[d]
+            local = range(first_chunk, first_chunk + len(doc.input_ids))
+            spans = self.actor_decoder.paragraph_spans(
+                doc,
+                {c - first_chunk: tag_ids[c] for c in local if c in tag_ids},
+                {c - first_chunk: tag_scores[c] for c in local if c in tag_scores},
+            )
+            found = self.actor_decoder.document_actors(texts[d], spans)
+            body = [is_body[first_paragraph + i] for i in range(len(texts[d]))]
+            actors.append({i: a for i, a in found.items() if body[i]})
+            mentions = [
+                [MentionRef(i, a.start, a.end, a.type, a.actor or a.text) for a in found.get(i, [])] if body[i] else None
+                for i in range(len(body))
+            ]
+            candidates.extend((d, c) for c in candidate_pairs(mentions, [len(t) for t in texts[d]]))
+        triples = self._score_pairs(layout, buckets, candidates, paragraph_repr)
 
         kind_list: list[list[float]] = kind_probs.tolist()
         stance_list: list[list[float]] = stance_logits.float().softmax(-1).tolist()
         outputs: list[DocumentOutputs] = []
-        paragraph_offset = chunk_offset = 0
-        for doc in encoded:
-            n, m = len(doc.paragraph_features), len(doc.input_ids)
-            outputs.append(
-                DocumentOutputs(
-                    kind_probs=kind_list[paragraph_offset : paragraph_offset + n],
-                    stance_probs=stance_list[paragraph_offset : paragraph_offset + n],
-                    tag_ids={c - chunk_offset: tag_ids[c] for c in range(chunk_offset, chunk_offset + m) if c in tag_ids},
-                    tag_scores={c - chunk_offset: tag_scores[c] for c in range(chunk_offset, chunk_offset + m) if c in tag_scores},
-                )
-            )
-            paragraph_offset += n
-            chunk_offset += m
+        for d, doc in enumerate(encoded):
+            first, n = layout.paragraph_offsets[d], len(doc.paragraph_features)
+            outputs.append(DocumentOutputs(kind_list[first : first + n], stance_list[first : first + n], actors[d], triples[d]))
         return outputs
 
-    def _encode_sorted(self, chunks: list[tuple[list[int], list[int]]]) -> tuple[list[tuple[list[int], torch.Tensor]], torch.Tensor]:
+    def _score_pairs(
+        self,
+        layout: BatchLayout,
+        buckets: list[tuple[list[int], torch.Tensor]],
+        candidates: list[tuple[int, PairCandidate]],
+        paragraph_repr: torch.Tensor,
+    ) -> list[dict[int, list[dict]]]:
+        """Triples per document and paragraph: the candidates the triple head does not score as "none"."""
+        out: list[dict[int, list[dict]]] = [{} for _ in layout.documents]
+        if not candidates:
+            return out
+        where = {chunk: (b, row) for b, (indices, _) in enumerate(buckets) for row, chunk in enumerate(indices)}
+        span_ids: dict[tuple[int, int, int], int] = {}
+        by_bucket: dict[int, list[tuple[int, list[int]]]] = {}  # bucket → (span id, flat rows in that bucket's states)
+        kept: list[tuple[int, PairCandidate, int, int]] = []
+
+        def span_of(d: int, mention: MentionRef) -> int | None:
+            key = (d, mention.paragraph, mention.start)
+            if key not in span_ids:
+                found = mention_pieces(layout.documents[d], mention.paragraph, mention.start, mention.end)
+                if found is None:
+                    return None
+                b, row = where[layout.chunk_offsets[d] + found[0]]
+                width = buckets[b][1].shape[1]
+                span_ids[key] = len(span_ids)
+                by_bucket.setdefault(b, []).append((span_ids[key], [row * width + piece for piece in found[1]]))
+            return span_ids[key]
+
+        for d, candidate in candidates:
+            holder, target = span_of(d, candidate.holder_mention), span_of(d, candidate.target_mention)
+            if holder is not None and target is not None:
+                kept.append((d, candidate, holder, target))
+        if not kept:
+            return out
+        spans = paragraph_repr.new_zeros(len(span_ids), buckets[0][1].shape[-1])
+        for b, members in by_bucket.items():
+            states = buckets[b][1]
+            pieces = [piece for _, rows in members for piece in rows]
+            offsets = np.cumsum([0] + [len(rows) for _, rows in members[:-1]]).tolist()
+            vectors = self.model.span_vectors(states.reshape(-1, states.shape[-1]), self._tensor(pieces), self._tensor(offsets))
+            spans[self._tensor([span for span, _ in members])] = vectors.to(spans.dtype)
+        logits = self.model.pair_logits(
+            spans,
+            self._tensor([h for _, _, h, _ in kept]),
+            self._tensor([t for _, _, _, t in kept]),
+            self._tensor([layout.paragraph_offsets[d] + c.paragraph for d, c, _, _ in kept]),
+            paragraph_repr,
+            torch.tensor([c.features for _, c, _, _ in kept], device=self.device),
+        )
+        probs = logits.float().softmax(-1).tolist()
+        labels = list(self.config.pair_labels)
+        for (d, candidate, _, _), p in zip(kept, probs, strict=True):
+            best = max(range(len(p)), key=p.__getitem__)
+            if labels[best] != "none":
+                triple = {
+                    "holder": candidate.holder,
+                    "target": candidate.target,
+                    "polarity": labels[best],
+                    "probability": round(p[best], 4),
+                }
+                out[d].setdefault(candidate.paragraph, []).append(triple)
+        return out
+
+    def _encode_buckets(self, layout: BatchLayout) -> tuple[list[tuple[list[int], torch.Tensor]], torch.Tensor]:
         """Run the encoder over length-sorted buckets of at most ``max_batch_tokens`` padded tokens (see :func:`plan_buckets`).
 
         Returns the buckets (chunk indices, padded states) and the vector of every chunk
         (see :meth:`NewsPageModel.chunk_vectors`) in the original order.
         """
         pad = self.tokenizer.pad_token_id or 0
+        flat_ids, flat_gazetteer, starts, lengths = layout.flat_pieces()
         buckets: list[tuple[list[int], torch.Tensor]] = []
         vectors: torch.Tensor | None = None
-        # all word pieces in flat arrays; each bucket is gathered from them without a Python loop per token
-        lengths = np.fromiter((len(c[0]) for c in chunks), dtype=np.int64, count=len(chunks))
-        starts = np.cumsum(lengths) - lengths
-        flat_ids = np.fromiter(chain.from_iterable(c[0] for c in chunks), dtype=np.int64, count=int(lengths.sum()))
-        flat_gaz = np.fromiter(chain.from_iterable(c[1] for c in chunks), dtype=np.int64, count=int(lengths.sum()))
         for batch in plan_buckets(lengths.tolist(), self.max_batch_tokens, self.max_padding):
-            rows = np.asarray(batch)
-            columns = np.arange(lengths[rows].max())
-            valid = columns[None, :] < lengths[rows][:, None]
-            gather = np.where(valid, starts[rows][:, None] + columns[None, :], 0)
-            ids = torch.from_numpy(np.where(valid, flat_ids[gather], pad)).to(self.device, non_blocking=True)
-            gaz = torch.from_numpy(np.where(valid, flat_gaz[gather], 0)).to(self.device, non_blocking=True)
-            mask = torch.from_numpy(valid.astype(np.int64)).to(self.device, non_blocking=True)
-            states = self.encode_fn(ids, mask, gaz)
-            chunk_vectors = self.model.chunk_vectors(states, mask)
+            ids, gazetteer, mask = gather_bucket(np.asarray(batch), flat_ids, flat_gazetteer, starts, lengths, pad)
+            mask_t = torch.from_numpy(mask).to(self.device, non_blocking=True)
+            states = self.encode_fn(
+                torch.from_numpy(ids).to(self.device, non_blocking=True),
+                mask_t,
+                torch.from_numpy(gazetteer).to(self.device, non_blocking=True),
+            )
+            chunk_vectors = self.model.chunk_vectors(states, mask_t)
             if vectors is None:
-                vectors = chunk_vectors.new_zeros(len(chunks), chunk_vectors.shape[-1])
-            vectors[torch.tensor(batch, device=self.device)] = chunk_vectors
+                vectors = chunk_vectors.new_zeros(len(lengths), chunk_vectors.shape[-1])
+            vectors[self._tensor(batch)] = chunk_vectors
             buckets.append((batch, states))
         assert vectors is not None
         return buckets, vectors
@@ -341,33 +382,7 @@ class Predictor:
             yield self._document(splits.popleft(), labelled)
 
     def _document(self, paragraphs, labelled: list[ParagraphPrediction]) -> DocumentPrediction:
-        mentions: dict[str, dict] = {}
-        triples: Counter = Counter()
-        stance_counts: Counter = Counter()
-        for paragraph, prediction in zip(paragraphs, labelled, strict=True):
-            prediction.start, prediction.end = paragraph.start, paragraph.end
-            for actor in prediction.actors:
-                actor.start += paragraph.start
-                actor.end += paragraph.start
-                key = actor.actor or actor.text
-                entry = mentions.setdefault(key, {"actor": actor.actor, "type": actor.type, "name_en": None, "mentions": 0, "surfaces": []})
-                entry["mentions"] += 1
-                if actor.text not in entry["surfaces"]:
-                    entry["surfaces"].append(actor.text)
-                registered = self.registry.get(actor.actor) if actor.actor else None
-                if registered:
-                    entry["name_en"] = registered.name_en
-            if prediction.is_body and prediction.stance:
-                stance_counts[prediction.stance] += 1
-            for triple in prediction.stances:
-                triples[(triple["holder"], triple["target"], triple["polarity"])] += 1
-        body_text = "\n\n".join(p.text for p in labelled if p.is_body)
-        summary = {
-            "paragraphs": dict(stance_counts),
-            "triples": [{"holder": h, "target": t, "polarity": p, "paragraphs": n} for (h, t, p), n in triples.most_common()],
-        }
-        actors = sorted(mentions.values(), key=lambda e: -e["mentions"])
-        return DocumentPrediction(labelled, body_text, actors, summary)
+        return summarize_document(paragraphs, labelled, self.registry)
 
 
-__all__ = ["ActorPrediction", "DocumentPrediction", "ParagraphPrediction", "Predictor", "EncodedDocument"]
+__all__ = ["ActorPrediction", "DocumentPrediction", "ParagraphPrediction", "Predictor", "EncodedDocument", "plan_buckets"]

@@ -1,8 +1,9 @@
 """CPU work around the model, in worker processes: featurisation before it, decoding after it.
 
 On a GPU the encoder outruns one Python process by far: normalisation, tokenisation,
-registry search and cue features before the model, span decoding, linking and
-triples after it. A pool of spawned processes, each holding its own
+registry search and cue features before the model, assembling the answer after it
+(spans, linking and triple candidates stay with the model, which needs them for the
+triple head). A pool of spawned processes, each holding its own
 :class:`~models.features.Featurizer` and :class:`~models.decoding.Decoder`, takes both
 off the main process, which then only batches tensors for the model. The predictor
 submits work ahead, so workers and model overlap (:meth:`Predictor.predict_stream`).
@@ -32,7 +33,7 @@ def _featurize(documents: list[list[str]]) -> list[EncodedDocument]:
     return _worker[0](documents)
 
 
-def _decode(jobs: list[tuple[list[str], EncodedDocument, DocumentOutputs]]) -> list[list[ParagraphPrediction]]:
+def _decode(jobs: list[tuple[list[str], DocumentOutputs]]) -> list[list[ParagraphPrediction]]:
     assert _worker is not None, "worker not initialised"
     return [_worker[1].decode(*job) for job in jobs]
 
@@ -69,7 +70,7 @@ class WorkerPool:
     def featurize(self, documents: Sequence[Sequence[str]]) -> Pending[EncodedDocument]:
         return Pending([self.executor.submit(_featurize, part) for part in self._slices([list(d) for d in documents])])
 
-    def decode(self, jobs: list[tuple[list[str], EncodedDocument, DocumentOutputs]]) -> Pending[list[ParagraphPrediction]]:
+    def decode(self, jobs: list[tuple[list[str], DocumentOutputs]]) -> Pending[list[ParagraphPrediction]]:
         return Pending([self.executor.submit(_decode, part) for part in self._slices(jobs)])
 
     def close(self) -> None:

@@ -18,7 +18,8 @@ def test_forward_backward_gives_logits_for_every_paragraph_and_piece(tiny_model,
     assert out.kind_logits.shape == (n_paragraphs, 10)
     assert out.stance_logits.shape == (n_paragraphs, 4)
     assert out.tag_logits.shape[:2] == batch["input_ids"].shape
-    assert set(out.losses) == {"kind", "stance", "tags"}
+    assert set(out.losses) == {"kind", "stance", "tags", "pairs"}
+    assert out.pair_logits.shape == (len(batch["pair_labels"]), 3)
     out.loss.backward()
     assert tiny_model.encoder.embeddings.word_embeddings.weight.grad is not None
     assert tiny_model.context.weight_ih_l0.grad.abs().sum() > 0
@@ -31,7 +32,7 @@ def test_kind_depends_on_the_other_paragraphs(tiny_model, pages, tokenizer, regi
         before = tiny_model(**batch).kind_logits[0]
         changed = dict(batch)
         changed["paragraph_features"] = batch["paragraph_features"].clone()
-        changed["paragraph_features"][-1] += 1.0  # only the last paragraph changes
+        changed["paragraph_features"][2] += 1.0  # only the third paragraph changes
         after = tiny_model(**changed).kind_logits[0]
     assert not torch.allclose(before, after)  # the first paragraph's kind saw it
 

@@ -12,12 +12,33 @@ import random
 from dataclasses import dataclass
 
 import torch
-from datasets import Dataset, DatasetDict, load_dataset
+from datasets import Dataset, DatasetDict, Features, Sequence, Value, load_dataset
 from transformers import PreTrainedTokenizerFast
 
-from models.features import encode_document, tag_labels
+from models.features import EncodedDocument, encode_document, mention_pieces, tag_labels
 from models.labels import BODY_KINDS, IGNORE_INDEX, KIND2ID, STANCE2ID
 from models.registry import ActorRegistry
+from models.triples import MentionRef, candidate_pairs, pair_label
+
+_INT_LIST = Sequence(Value("int64"))
+FEATURES = Features(
+    {
+        "input_ids": Sequence(_INT_LIST),
+        "chunk_paragraph": _INT_LIST,
+        "gazetteer_ids": Sequence(_INT_LIST),
+        "paragraph_features": Sequence(Sequence(Value("float32"))),
+        "kind_labels": _INT_LIST,
+        "stance_labels": _INT_LIST,
+        "tag_labels": Sequence(_INT_LIST),
+        "span_chunk": _INT_LIST,
+        "span_pieces": Sequence(_INT_LIST),
+        "pair_holder": _INT_LIST,
+        "pair_target": _INT_LIST,
+        "pair_paragraph": _INT_LIST,
+        "pair_features": Sequence(Sequence(Value("float32"))),
+        "pair_labels": _INT_LIST,
+    }
+)
 
 
 def load_documents(files: dict[str, str]) -> DatasetDict:
@@ -35,14 +56,54 @@ def _paragraph_gold(paragraph: dict) -> tuple[int, int, list | None]:
     return kind, stance, actors
 
 
+def pair_examples(paragraphs: list[dict], doc: EncodedDocument) -> dict[str, list]:
+    """Candidate stance pairs of a page from its gold mentions, with their gold labels (see :mod:`models.triples`).
+
+    Paragraphs whose stance is not annotated (fragments of split lines) give candidates
+    and a context speaker, but no label.
+    """
+    mentions: list[list[MentionRef] | None] = []
+    for index, p in enumerate(paragraphs):
+        if p["kind"] not in BODY_KINDS or p.get("actors") is None:
+            mentions.append(None)
+            continue
+        mentions.append(
+            [MentionRef(index, a["start"], a["end"], a["type"], a.get("actor") or p["text"][a["start"] : a["end"]]) for a in p["actors"]]
+        )
+    out: dict[str, list] = {
+        k: [] for k in ("span_chunk", "span_pieces", "pair_holder", "pair_target", "pair_paragraph", "pair_features", "pair_labels")
+    }
+    spans: dict[tuple, int] = {}
+
+    def span_of(mention: MentionRef) -> int | None:
+        found = mention_pieces(doc, mention.paragraph, mention.start, mention.end)
+        if found is None:
+            return None
+        key = (found[0], tuple(found[1]))
+        if key not in spans:
+            spans[key] = len(spans)
+            out["span_chunk"].append(found[0])
+            out["span_pieces"].append(found[1])
+        return spans[key]
+
+    for candidate in candidate_pairs(mentions, [len(p["text"]) for p in paragraphs]):
+        holder, target = span_of(candidate.holder_mention), span_of(candidate.target_mention)
+        if holder is None or target is None:
+            continue
+        gold = paragraphs[candidate.paragraph]
+        out["pair_holder"].append(holder)
+        out["pair_target"].append(target)
+        out["pair_paragraph"].append(candidate.paragraph)
+        out["pair_features"].append(list(candidate.features))
+        out["pair_labels"].append(pair_label(candidate, gold.get("stances") or []) if gold.get("stance") else IGNORE_INDEX)
+    return out
+
+
 def make_feature_fn(tokenizer: PreTrainedTokenizerFast, registry: ActorRegistry | None, max_tokens: int, stride: int):
     """A batched ``map`` function turning documents into model features."""
 
     def featurize(batch: dict[str, list]) -> dict[str, list]:
-        out: dict[str, list] = {
-            k: []
-            for k in ("input_ids", "chunk_paragraph", "gazetteer_ids", "paragraph_features", "kind_labels", "stance_labels", "tag_labels")
-        }
+        out: dict[str, list] = {k: [] for k in FEATURES}
         for paragraphs in batch["paragraphs"]:
             texts = [p["text"] for p in paragraphs]
             doc = encode_document(texts, tokenizer, registry, max_tokens, stride)
@@ -54,6 +115,8 @@ def make_feature_fn(tokenizer: PreTrainedTokenizerFast, registry: ActorRegistry 
             out["kind_labels"].append([g[0] for g in gold])
             out["stance_labels"].append([g[1] for g in gold])
             out["tag_labels"].append(tag_labels(doc, [g[2] for g in gold]))
+            for key, values in pair_examples(paragraphs, doc).items():
+                out[key].append(values)
         return out
 
     return featurize
@@ -72,6 +135,7 @@ def featurize_dataset(
         batched=True,
         batch_size=32,
         remove_columns=dataset.column_names,
+        features=FEATURES,
         desc=desc,
     )
 
@@ -97,8 +161,19 @@ class DocumentCollator:
         paragraph_features: list[list[float]] = []
         kinds: list[int] = []
         stances: list[int] = []
+        span_chunks: list[int] = []
+        span_pieces: list[list[int]] = []
+        pairs: dict[str, list] = {"pair_holder": [], "pair_target": [], "pair_paragraph": [], "pair_features": [], "pair_labels": []}
         offset = 0
         for doc_index, feature in enumerate(features):
+            span_offset = len(span_chunks)
+            span_chunks.extend(c + len(chunks) for c in feature.get("span_chunk") or [])
+            span_pieces.extend(feature.get("span_pieces") or [])
+            pairs["pair_holder"].extend(h + span_offset for h in feature.get("pair_holder") or [])
+            pairs["pair_target"].extend(t + span_offset for t in feature.get("pair_target") or [])
+            pairs["pair_paragraph"].extend(p + offset for p in feature.get("pair_paragraph") or [])
+            pairs["pair_features"].extend(feature.get("pair_features") or [])
+            pairs["pair_labels"].extend(feature.get("pair_labels") or [])
             n_paragraphs = len(feature["paragraph_features"])
             hide = self.gazetteer_dropout > 0 and random.random() < self.gazetteer_dropout
             chunks.extend(feature["input_ids"])
@@ -116,6 +191,12 @@ class DocumentCollator:
         def pad(rows: list[list[int]], value: int) -> torch.Tensor:
             return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long)
 
+        flat = [chunk * width + piece for chunk, pieces in zip(span_chunks, span_pieces, strict=True) for piece in pieces]
+        bag_offsets = [0]
+        for pieces in span_pieces[:-1]:
+            bag_offsets.append(bag_offsets[-1] + len(pieces))
+        n_features = len(pairs["pair_features"][0]) if pairs["pair_features"] else 0
+
         return {
             "input_ids": pad(chunks, self.pad_token_id),
             "attention_mask": pad([[1] * len(c) for c in chunks], 0),
@@ -127,4 +208,11 @@ class DocumentCollator:
             "paragraph_features": torch.tensor(paragraph_features, dtype=torch.float),
             "kind_labels": torch.tensor(kinds, dtype=torch.long),
             "stance_labels": torch.tensor(stances, dtype=torch.long),
+            "span_pieces": torch.tensor(flat, dtype=torch.long),
+            "span_offsets": torch.tensor(bag_offsets if span_pieces else [], dtype=torch.long),
+            "pair_holder": torch.tensor(pairs["pair_holder"], dtype=torch.long),
+            "pair_target": torch.tensor(pairs["pair_target"], dtype=torch.long),
+            "pair_paragraph": torch.tensor(pairs["pair_paragraph"], dtype=torch.long),
+            "pair_features": torch.tensor(pairs["pair_features"], dtype=torch.float).reshape(-1, n_features),
+            "pair_labels": torch.tensor(pairs["pair_labels"], dtype=torch.long),
         }

@@ -5,13 +5,13 @@ train → save_model → log_metrics/save_metrics → evaluate, as in the transf
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import cast
@@ -19,15 +19,18 @@ from typing import cast
 import transformers
 from transformers import HfArgumentParser, PreTrainedTokenizerFast, Trainer, TrainingArguments, set_seed
 
+from evaluation.evaluate import current_commit
 from evaluation.metrics import headline, score_all
 from evaluation.predictions import predict_documents
 from models.base import EmbeddedBaseConfig, resolve_base
 from models.checkpoint import save_checkpoint
-from models.labels import BODY_KINDS, STANCES
+from models.labels import BODY_KINDS, IGNORE_INDEX, STANCES
 from models.linking import ActorLinker
 from models.modeling import NewsPageConfig, NewsPageModel
 from models.predictor import Predictor
 from models.registry import ActorRegistry
+from models.spec import read_jsonl
+from models.triples import PAIR_LABELS
 
 from .args import DataArguments, ModelArguments, default_training_arguments
 from .build_data import build
@@ -43,11 +46,17 @@ def selection_score(scores: dict[str, float]) -> float:
     return sum(scores[k] for k in keys) / len(keys)
 
 
-def stance_class_weights(documents: list[dict]) -> list[float]:
-    """Inverse square-root frequency of each stance value over the training body paragraphs, mean 1."""
-    counts = Counter(p["stance"] for d in documents for p in d["paragraphs"] if p["kind"] in BODY_KINDS and p.get("stance"))
-    raw = [(sum(counts.values()) / max(counts[s], 1)) ** 0.5 for s in STANCES]
+def class_weights(counts: Counter, labels: Sequence[str] | Sequence[int]) -> list[float]:
+    """Inverse square-root frequency of each label, scaled to mean 1 (neutral and "no stance" dominate news)."""
+    raw = [(sum(counts.values()) / max(counts[label], 1)) ** 0.5 for label in labels]
     return [round(w * len(raw) / sum(raw), 4) for w in raw]
+
+
+def stance_class_weights(documents: list[dict]) -> list[float]:
+    """:func:`class_weights` of the stance values of the training body paragraphs."""
+    return class_weights(
+        Counter(p["stance"] for d in documents for p in d["paragraphs"] if p["kind"] in BODY_KINDS and p.get("stance")), STANCES
+    )
 
 
 class NewsPageTrainer(Trainer):
@@ -78,11 +87,6 @@ class NewsPageTrainer(Trainer):
         return metrics
 
 
-def _read_jsonl(path: str) -> list[dict]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))  # type: ignore[arg-type]
     parser.set_defaults(**default_training_arguments())
@@ -109,10 +113,10 @@ def main(argv: list[str] | None = None) -> dict:
         )
         data_args.train_file = str(Path(data_args.build_dir) / "train.jsonl")
         data_args.validation_file = data_args.validation_file or str(Path(data_args.build_dir) / "dev.jsonl")
-    train_documents = _read_jsonl(data_args.train_file)[: data_args.max_train_documents]
+    train_documents = read_jsonl(data_args.train_file)[: data_args.max_train_documents]
     if not train_documents:
         raise SystemExit(f"no training documents in {data_args.train_file}")
-    eval_documents = _read_jsonl(data_args.validation_file)[: data_args.max_eval_documents] if data_args.validation_file else []
+    eval_documents = read_jsonl(data_args.validation_file)[: data_args.max_eval_documents] if data_args.validation_file else []
     if data_args.validation_file and not eval_documents:
         logger.warning("No documents in %s: training without dev evaluation", data_args.validation_file)
     files = {"train": data_args.train_file} | ({"validation": data_args.validation_file} if eval_documents else {})
@@ -146,6 +150,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     gazetteer = registry if model_args.use_gazetteer else None
     train_dataset = featurize_dataset(raw["train"], base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize train")
+    pair_counts = Counter(label for labels in train_dataset["pair_labels"] for label in labels if label != IGNORE_INDEX)
+    model.config.pair_class_weights = class_weights(pair_counts, range(len(PAIR_LABELS)))
+    logger.info("Triple candidates in training: %s (weights %s)", dict(pair_counts), model.config.pair_class_weights)
     eval_dataset = None
     if "validation" in raw:
         validation = raw["validation"]
@@ -180,6 +187,7 @@ def main(argv: list[str] | None = None) -> dict:
     metadata = {
         "base_model": base.record,
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commit": current_commit(),
         "train_seconds": round(train_seconds, 1),
         "parameters": n_params,
         "data": {

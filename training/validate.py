@@ -13,74 +13,10 @@ import json
 import sys
 from pathlib import Path
 
-from models.labels import BODY_KINDS, ENTITY_TYPES, KINDS, POLARITIES, STANCES
 from models.registry import ActorRegistry, RegistryError
+from models.spec import validate_documents
 
 from .corpus import CorpusError, parse_article
-
-
-def validate_paragraph(p: object, where: str, registry: ActorRegistry | None) -> list[str]:
-    if not isinstance(p, dict):
-        return [f"{where}: a paragraph must be an object"]
-    errors = []
-    text = p.get("text")
-    if not isinstance(text, str) or not text.strip():
-        return [f"{where}.text: must be a non-empty string"]
-    if "\n" in text or "\r" in text or text != text.strip():
-        errors.append(f"{where}.text: must be one stripped line (a paragraph is a non-empty line)")
-    kind = p.get("kind")
-    if kind not in KINDS:
-        errors.append(f"{where}.kind: {kind!r} is not one of {', '.join(KINDS)}")
-        return errors
-    if kind not in BODY_KINDS:
-        extra = sorted(set(p) - {"text", "kind"})
-        if extra:
-            errors.append(f"{where}: boilerplate paragraphs carry only text and kind, found {', '.join(extra)}")
-        return errors
-    if "stance" in p and p["stance"] not in STANCES:
-        errors.append(f"{where}.stance: {p['stance']!r} is not one of {', '.join(STANCES)}")
-    for j, a in enumerate(p.get("actors") or []):
-        at = f"{where}.actors[{j}]"
-        if not isinstance(a, dict):
-            errors.append(f"{at}: must be an object")
-            continue
-        start, end = a.get("start"), a.get("end")
-        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
-            errors.append(f"{at}: offsets ({start}, {end}) are not a span of the {len(text)}-character text")
-        elif text[start:end] != text[start:end].strip():
-            errors.append(f"{at}: span «{text[start:end]}» starts or ends with whitespace")
-        if a.get("type") not in ENTITY_TYPES:
-            errors.append(f"{at}.type: {a.get('type')!r} is not one of {', '.join(ENTITY_TYPES)}")
-        if registry is not None and a.get("actor") is not None and a["actor"] not in registry:
-            errors.append(f"{at}.actor: {a['actor']!r} is not in the registry")
-    for j, t in enumerate(p.get("stances") or []):
-        at = f"{where}.stances[{j}]"
-        if not isinstance(t, dict) or not all(isinstance(t.get(k), str) and t.get(k) for k in ("holder", "target")):
-            errors.append(f"{at}: needs string holder and target")
-        elif t.get("polarity") not in POLARITIES:
-            errors.append(f"{at}.polarity: {t.get('polarity')!r} is not one of {', '.join(POLARITIES)}")
-    return errors
-
-
-def validate_documents(path: Path, registry: ActorRegistry | None) -> list[str]:
-    """Errors of a SPEC.md JSONL file (documents with paragraphs)."""
-    errors: list[str] = []
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{line_no}"
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as err:
-                errors.append(f"{where}: invalid JSON ({err.msg} at column {err.colno})")
-                continue
-            if not isinstance(doc, dict) or not isinstance(doc.get("paragraphs"), list) or not doc["paragraphs"]:
-                errors.append(f"{where}: a document needs a non-empty 'paragraphs' list")
-                continue
-            for i, p in enumerate(doc["paragraphs"]):
-                errors.extend(validate_paragraph(p, f"{where}: paragraphs[{i}]", registry))
-    return errors
 
 
 def validate_articles(path: Path, registry: ActorRegistry) -> list[str]:

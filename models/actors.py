@@ -1,0 +1,92 @@
+"""From word-piece tags to the actors of a document: spans, clitics trimmed, ids linked.
+
+Spans come from the tagger (:func:`models.features.decode_tags`); the linker
+(:mod:`models.linking`) trims a glued clitic and gives each span its registry id. Two
+document-level steps follow, as a reader would resolve names:
+
+* a span the linker cannot place but that is part of a name linked elsewhere in the
+  same document takes that name's id («العريض» after «علي العريض»);
+* optionally, registry names the tagger missed are added where they overlap no tagged
+  span (``registry_spans``), with the registry's type.
+
+An actor the registry does not know keeps ``actor: None`` and its surface: never a guessed id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .features import EncodedDocument, decode_tags, word_spans
+from .linking import ActorLinker
+from .registry import key_of
+
+
+@dataclass
+class ActorPrediction:
+    start: int
+    end: int
+    text: str
+    type: str
+    actor: str | None
+    probability: float
+
+
+@dataclass
+class ActorDecoder:
+    linker: ActorLinker
+    registry_spans: bool = False
+
+    def paragraph_spans(self, doc: EncodedDocument, tag_ids: dict[int, list[int]], tag_scores: dict[int, list[float]]) -> dict[int, list]:
+        """Tagged (start, end, type, score) spans per paragraph, from the chunks that were tagged."""
+        spans: dict[int, list] = {}
+        for chunk, paragraph in enumerate(doc.chunk_paragraph):
+            if chunk in tag_ids:
+                words = word_spans(doc.token_spans[chunk], doc.word_starts[chunk])
+                spans.setdefault(paragraph, []).extend(decode_tags(words, tag_ids[chunk], tag_scores[chunk]))
+        return spans
+
+    def paragraph_actors(self, text: str, spans: Sequence[tuple[int, int, str, float]]) -> list[ActorPrediction]:
+        actors: list[ActorPrediction] = []
+        last_end = -1
+        for start, end, entity_type, score in sorted(spans):
+            if start < last_end:  # the same span seen again in an overlapping chunk
+                continue
+            start = self.linker.trim(text, start, end)
+            actors.append(ActorPrediction(start, end, text[start:end], entity_type, self.linker.link(text, start, end), round(score, 4)))
+            last_end = end
+        if self.registry_spans:
+            for match in self.linker.registry.find(text):
+                if all(match.end <= a.start or a.end <= match.start for a in actors):
+                    actors.append(
+                        ActorPrediction(match.start, match.end, text[match.start : match.end], match.actor.type, match.actor.id, 0.5)
+                    )
+            actors.sort(key=lambda a: a.start)
+        return actors
+
+    def document_actors(self, texts: Sequence[str], spans: dict[int, list]) -> dict[int, list[ActorPrediction]]:
+        """Actors of every paragraph that has tagged spans, linked with the whole document in view."""
+        actors = {index: self.paragraph_actors(texts[index], paragraph_spans) for index, paragraph_spans in sorted(spans.items())}
+        resolve_partial_names(actors)
+        return actors
+
+
+def resolve_partial_names(actors: dict[int, list[ActorPrediction]]) -> None:
+    """Give an unlinked span the id of a longer linked name of the document that contains its words."""
+    linked = [(key_of(a.text).split(), a.actor, a.type) for paragraph in actors.values() for a in paragraph if a.actor]
+    for paragraph in actors.values():
+        for actor in paragraph:
+            if actor.actor is not None:
+                continue
+            words = key_of(actor.text).split()
+            owners = {
+                actor_id
+                for name, actor_id, entity_type in linked
+                if entity_type == actor.type and len(name) > len(words) and _contains(name, words)
+            }
+            if len(owners) == 1:
+                actor.actor = owners.pop()
+
+
+def _contains(name: list[str], words: list[str]) -> bool:
+    return any(name[i : i + len(words)] == words for i in range(len(name) - len(words) + 1))

@@ -1,0 +1,82 @@
+"""Candidate stance pairs, document-level linking, and the triple head on real forward passes."""
+
+import torch
+
+from models.actors import ActorDecoder, ActorPrediction, resolve_partial_names
+from models.linking import ActorLinker
+from models.triples import PAIR2ID, MentionRef, candidate_pairs, pair_label
+
+
+def _m(paragraph, start, end, type_, key):
+    return MentionRef(paragraph, start, end, type_, key)
+
+
+def test_every_ordered_pair_of_entities_is_a_candidate_and_direction_matters():
+    mentions = [[_m(0, 0, 4, "ORG", "HAMAS"), _m(0, 10, 15, "LOC", "RUS"), _m(0, 20, 24, "ORG", "HAMAS")]]
+    pairs = candidate_pairs(mentions, [40])
+    assert {(c.holder, c.target) for c in pairs} == {("HAMAS", "RUS"), ("RUS", "HAMAS")}
+    forward = next(c for c in pairs if c.holder == "HAMAS")
+    assert forward.features[1] == 1.0  # the holder comes first
+    assert pair_label(forward, [{"holder": "HAMAS", "target": "RUS", "polarity": "supportive"}]) == PAIR2ID["supportive"]
+    backward = next(c for c in pairs if c.holder == "RUS")
+    assert pair_label(backward, [{"holder": "HAMAS", "target": "RUS", "polarity": "supportive"}]) == PAIR2ID["none"]
+
+
+def test_the_previous_speaker_holds_an_implicit_stance_across_boilerplate():
+    # «أعلنت حماس …» / an ad line / «وقالت في بيان إنها ترفض موقف واشنطن»
+    mentions = [[_m(0, 6, 10, "ORG", "HAMAS")], None, [_m(2, 30, 35, "LOC", "USA")]]
+    pairs = candidate_pairs(mentions, [30, 5, 40])
+    implicit = [c for c in pairs if c.implicit]
+    assert [(c.paragraph, c.holder, c.target) for c in implicit] == [(2, "HAMAS", "USA")]
+    assert implicit[0].holder_mention.paragraph == 0  # its vector comes from where it was named
+    assert pair_label(implicit[0], [{"holder": "HAMAS", "target": "USA", "polarity": "critical"}]) == PAIR2ID["critical"]
+
+
+def test_a_speaker_named_in_the_paragraph_gets_no_implicit_twin():
+    mentions = [[_m(0, 0, 4, "ORG", "HAMAS")], [_m(1, 0, 4, "ORG", "HAMAS"), _m(1, 9, 14, "LOC", "ISR")]]
+    assert not [c for c in candidate_pairs(mentions, [20, 30]) if c.implicit]
+
+
+def test_a_surname_alone_takes_the_id_of_the_full_name_in_the_document():
+    actors = {
+        0: [ActorPrediction(0, 9, "علي العريض", "PERS", "ALI_LAARAYEDH", 0.9)],
+        3: [ActorPrediction(5, 11, "العريض", "PERS", None, 0.8), ActorPrediction(20, 24, "سعيد", "PERS", None, 0.7)],
+    }
+    resolve_partial_names(actors)
+    assert actors[3][0].actor == "ALI_LAARAYEDH"
+    assert actors[3][1].actor is None  # no linked name holds it: never a guessed id
+
+
+def test_registry_spans_add_the_names_the_tagger_missed(registry):
+    decoder = ActorDecoder(ActorLinker(registry), registry_spans=True)
+    text = "وأشادت حماس بموقف موسكو"
+    found = decoder.paragraph_actors(text, [(7, 11, "ORG", 0.9)])
+    assert [(a.text, a.actor) for a in found] == [("حماس", "HAMAS"), ("موسكو", "RUS")]
+    assert [a.text for a in ActorDecoder(ActorLinker(registry)).paragraph_actors(text, [(7, 11, "ORG", 0.9)])] == ["حماس"]
+
+
+def test_tiny_checkpoint_predicts_triples_only_between_linked_actors(trained_checkpoint):
+    from models.predictor import Predictor
+
+    predictor = Predictor.from_pretrained(trained_checkpoint[0])
+    text = "حماس ترحب بموقف روسيا\nوأشادت حماس في بيان بموقف موسكو، فيما احتجت إسرائيل على الزيارة.\nحجم الخط"
+    document = predictor.predict_text(text)
+    for paragraph in document.paragraphs:
+        ids = {a.actor or a.text for a in paragraph.actors}
+        for triple in paragraph.stances:
+            assert triple["target"] in ids and triple["polarity"] in ("supportive", "critical")
+            assert 0 < triple["probability"] <= 1
+    assert isinstance(document.stance_summary["triples"], list)
+
+
+def test_the_pair_head_scores_change_with_the_pair(tiny_model):
+    tiny_model.eval()
+    hidden = tiny_model.config.encoder["hidden_size"]
+    spans = torch.randn(3, hidden)
+    paragraph_dim = tiny_model.pair_head[0].in_features - 3 * hidden - 12
+    paragraphs = torch.randn(1, paragraph_dim)
+    features = torch.zeros(2, 12)
+    with torch.no_grad():
+        logits = tiny_model.pair_logits(spans, torch.tensor([0, 1]), torch.tensor([1, 0]), torch.tensor([0, 0]), paragraphs, features)
+    assert logits.shape == (2, 3)
+    assert not torch.allclose(logits[0], logits[1])  # (A, B) and (B, A) are told apart
