@@ -6,7 +6,7 @@ PORT ?= 8000
 ARGS ?=
 BASE_MODEL ?=
 
-.PHONY: install train data validate-data eval eval-seeds gate serve test lint load-test api-fuzz bench export-onnx classify clean
+.PHONY: install train data validate-data eval-real eval eval-seeds gate serve test lint load-test api-fuzz bench export-onnx classify clean
 
 install:  ## install the CPU build of torch, then the project with all extras
 	$(PYTHON) -m pip install "torch==2.13.0"
@@ -21,7 +21,11 @@ validate-data:  ## check the registry and every authored article (file, line and
 train:  ## fine-tune; writes $(MODEL_DIR). Default base: CAMeLBERT, else (offline) the embedded small BERT
 	$(PYTHON) -m training.train $(if $(BASE_MODEL),--base_model $(BASE_MODEL)) --output_dir $(MODEL_DIR) $(ARGS)
 
-eval:  ## evaluate $(MODEL_DIR) on the corpus test split, against peers
+REAL_DEV ?= ../shared/eval/real-dev.jsonl
+eval-real:  ## evaluate $(MODEL_DIR) on real scraped pages (the yardstick), against peers → reports/real-dev/
+	$(PYTHON) -m evaluation.evaluate --model-dir $(MODEL_DIR) --gold $(REAL_DEV) --name real-dev $(ARGS)
+
+eval:  ## evaluate $(MODEL_DIR) on the authored test split (a regression check), against peers
 	$(PYTHON) -m evaluation.evaluate --model-dir $(MODEL_DIR) $(ARGS)
 
 eval-seeds:  ## evaluate on the seed gold files beside the repo (../shared/eval)

@@ -1,10 +1,13 @@
-"""Evaluate a checkpoint against peers on a gold file: ``python -m evaluation.evaluate`` (``make eval``).
+"""Evaluate a checkpoint against peers on a gold file: ``python -m evaluation.evaluate`` (``make eval-real``).
 
-    python -m evaluation.evaluate --model-dir checkpoints/latest                       # corpus test split
-    python -m evaluation.evaluate --gold ../shared/eval/seeds-gold.jsonl --name seeds  # any SPEC.md gold
+    python -m evaluation.evaluate --gold ../shared/eval/real-dev.jsonl --name real-dev   # real pages (make eval-real)
+    python -m evaluation.evaluate --model-dir checkpoints/latest                         # authored test split (make eval)
+    python -m evaluation.evaluate --gold ../shared/eval/seeds-gold.jsonl --name seeds    # any SPEC.md gold
 
-Writes ``reports/<name>/metrics.json``, ``report.md``, ``confusion.png`` and
-``per_kind_f1.png``. A gold file with kinds only scores the paragraph task only.
+Writes ``reports/<name>/metrics.json``, ``report.md``, ``confusion.png``,
+``per_kind_f1.png``, ``reliability.png`` (calibration of the paragraph label) and
+``stance_network.png`` (the predicted stance network of a few documents). A gold file
+with kinds only scores the paragraph task only.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import subprocess
 from pathlib import Path
 
 from tqdm import tqdm
@@ -20,32 +24,25 @@ from models.checkpoint import read_metadata
 from models.onnx_encoder import BACKENDS
 from models.precision import PRECISIONS
 from models.predictor import Predictor
-from training.validate import validate_documents
+from models.spec import read_documents
 
 from .bootstrap import bootstrap_ci
+from .calibration import label_confidences, reliability, reliability_figure
 from .metrics import score_actors, score_all, score_paragraphs, score_stance
-from .peers import PARAGRAPH_PEERS, dictionary_actors, lexicon_stance
+from .peers import PARAGRAPH_PEERS, dictionary_actors, lexicon_stance, rule_triples
 from .predictions import predict_documents
-from .report import confusion_figure, markdown_report, per_kind_figure
+from .report import confusion_figure, markdown_report, per_kind_figure, stance_network_figure
 
 logger = logging.getLogger(__name__)
 
 
-class GoldError(ValueError):
-    """The gold file is not valid SPEC.md JSONL."""
-
-
-def read_gold(path: str | Path) -> list[dict]:
-    """Gold documents, checked by the project's one SPEC.md validator (errors name file, line and field)."""
-    errors = validate_documents(Path(path), registry=None)
-    if errors:
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        raise GoldError("; ".join(errors[:5]) + more)
-    with open(path, encoding="utf-8") as handle:
-        documents = [json.loads(line) for line in handle if line.strip()]
-    if not documents:
-        raise GoldError(f"{path}: no documents")
-    return documents
+def current_commit() -> str | None:
+    """The git commit the evaluated code is at (None outside a checkout)."""
+    try:
+        found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None
 
 
 def run_peer(fn, gold: list[dict], name: str) -> list[list[dict]]:
@@ -62,7 +59,7 @@ def evaluate(
     precision: str = "float32",
     backend: str = "torch",
 ) -> dict:
-    gold = read_gold(gold_path)
+    gold = read_documents(gold_path)
     predictor = Predictor.from_pretrained(model_dir, precision=precision, backend=backend)
     predictions = predict_documents(predictor, gold, progress=True)
     model_scores = score_all(gold, predictions)
@@ -71,8 +68,13 @@ def evaluate(
         ci["paragraph_macro_f1"] = bootstrap_ci(gold, predictions, lambda g, p: score_paragraphs(g, p)["macro_f1"], bootstrap)
         if model_scores["actors"]:
             ci["actor_f1"] = bootstrap_ci(gold, predictions, lambda g, p: (score_actors(g, p) or {}).get("exact", {}).get("f1"), bootstrap)
+            ci["actor_id_accuracy"] = bootstrap_ci(gold, predictions, lambda g, p: (score_actors(g, p) or {}).get("id_accuracy"), bootstrap)
         if model_scores["stance"]:
             ci["stance_macro_f1"] = bootstrap_ci(gold, predictions, lambda g, p: (score_stance(g, p) or {}).get("macro_f1"), bootstrap)
+            ci["triple_f1"] = bootstrap_ci(
+                gold, predictions, lambda g, p: (score_stance(g, p) or {}).get("triples", {}).get("f1"), bootstrap
+            )
+        ci["kind_macro_f1"] = bootstrap_ci(gold, predictions, lambda g, p: score_paragraphs(g, p)["kind_macro_f1"], bootstrap)
     peer_scores: dict = {"paragraph": {}, "actors": {}, "stance": {}}
     if peers:
         for peer_name, fn in PARAGRAPH_PEERS.items():
@@ -83,6 +85,10 @@ def evaluate(
         if model_scores["stance"]:
             lexicon = run_peer(lexicon_stance, gold, "stance lexicon")
             peer_scores["stance"]["stance lexicon"] = {"stance": score_stance(gold, lexicon)}
+            ruled = [rule_triples(doc, predictor.registry) for doc in predictions]
+            peer_scores["stance"]["model stance + triple rule"] = {"stance": score_stance(gold, ruled)}
+    calibration = reliability(label_confidences(gold, predictions))
+    metadata = read_metadata(model_dir)
     result = {
         "name": name,
         "gold": str(gold_path),
@@ -90,8 +96,10 @@ def evaluate(
         "checkpoint": str(model_dir),
         "base_model": predictor.base_model,
         "runtime": predictor.runtime,
-        "training": {k: read_metadata(model_dir).get(k) for k in ("finished_at", "train_seconds")},
+        "commit": current_commit(),
+        "training": {k: metadata.get(k) for k in ("finished_at", "train_seconds", "commit", "arguments")},
         "model": model_scores,
+        "calibration": calibration,
         "ci": {k: list(v) for k, v in ci.items() if v},
         "peers": peer_scores,
     }
@@ -100,6 +108,9 @@ def evaluate(
     (out / "metrics.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     confusion_figure(model_scores["paragraph"]["confusion"], out / "confusion.png", f"{name}: kind confusion (model)")
     per_kind_figure({"model": model_scores} | peer_scores["paragraph"], out / "per_kind_f1.png", f"{name}: per-kind F1")
+    reliability_figure(calibration, out / "reliability.png", f"{name}: paragraph label")
+    if model_scores["stance"]:
+        stance_network_figure(gold, predictions, out / "stance_network.png", f"{name}: predicted stance networks")
     (out / "report.md").write_text(markdown_report(result), encoding="utf-8")
     logger.info("Report written to %s", out)
     return result

@@ -126,7 +126,8 @@ def score_stance(gold_docs: Sequence[dict], pred_docs: Sequence[Sequence[dict]])
     _check_aligned(gold_docs, pred_docs)
     gold: list[str] = []
     pred: list[str] = []
-    tp = fp = fn = 0
+    directed = [0, 0, 0]  # tp, fp, fn
+    undirected = [0, 0, 0]
     for g, p in _gold_body(gold_docs, pred_docs):
         if not g.get("stance"):
             continue
@@ -134,9 +135,16 @@ def score_stance(gold_docs: Sequence[dict], pred_docs: Sequence[Sequence[dict]])
         pred.append(p.get("stance") or NO_STANCE)
         gold_triples = {(t["holder"], t["target"], t["polarity"]) for t in g.get("stances") or []}
         pred_triples = {(t["holder"], t["target"], t["polarity"]) for t in p.get("stances") or []}
-        tp += len(gold_triples & pred_triples)
-        fp += len(pred_triples - gold_triples)
-        fn += len(gold_triples - pred_triples)
+        for counts, (gs, ps) in (
+            (directed, (gold_triples, pred_triples)),
+            (
+                undirected,
+                ({(frozenset((h, t)), pol) for h, t, pol in gold_triples}, {(frozenset((h, t)), pol) for h, t, pol in pred_triples}),
+            ),
+        ):
+            counts[0] += len(gs & ps)
+            counts[1] += len(ps - gs)
+            counts[2] += len(gs - ps)
     if not gold:
         return None
     per_class = class_f1(gold, pred, STANCES)
@@ -146,7 +154,9 @@ def score_stance(gold_docs: Sequence[dict], pred_docs: Sequence[Sequence[dict]])
         "accuracy": sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold),
         "macro_f1": sum(per_class[s]["f1"] for s in present) / len(present),
         "per_class": per_class,
-        "triples": prf(tp, fp, fn),
+        "recall": {s: per_class[s]["recall"] for s in present},
+        "triples": prf(*directed),
+        "triples_undirected": prf(*undirected),
     }
 
 

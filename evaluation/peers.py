@@ -6,7 +6,8 @@
 * a cue-phrase rule baseline (the cue lists of :mod:`models.cues`): a read-also marker cuts the rest of the page, known
   chrome phrases, date-only lines and short lines are boilerplate;
 * actors: longest-match lookup of the registry's names;
-* stance: a lexicon of supportive and critical verbs and nouns.
+* stance: a lexicon of supportive and critical verbs and nouns;
+* triples: the rule the project used before its triple head (paragraph stance + linked actors).
 
 Every peer returns, per document, one dict per paragraph with ``kind`` (and, where
 it has them, ``actors``/``stance``), aligned with the input paragraphs.
@@ -120,6 +121,40 @@ def lexicon_stance(paragraphs: Sequence[str]) -> list[dict]:
         supportive, critical = stance_cues(folded(text))
         stance = "mixed" if supportive and critical else "supportive" if supportive else "critical" if critical else "neutral"
         out.append({"stance": stance})
+    return out
+
+
+def _can_hold_stance(actor_id: str, registry: ActorRegistry) -> bool:
+    """People, organisations and states hold and receive stances; cities and regions as places do not."""
+    actor = registry.get(actor_id)
+    return actor is not None and (actor.type in ("PERS", "ORG") or (len(actor_id) == 3 and actor_id.isalpha()))
+
+
+def rule_triples(predicted: list[dict], registry: ActorRegistry) -> list[dict]:
+    """Triples by rule from a document's predicted stance and linked actors (the model's own triples are replaced).
+
+    The holder is the paragraph's first linked person or organisation (else its first
+    linked state, else the previous body paragraph's holder); every other linked person,
+    organisation or state that is not the holder's affiliation is a target, with the
+    paragraph's polarity. Mixed paragraphs get none.
+    """
+    out, previous = [], None
+    for p in predicted:
+        if p.get("stance") is None:
+            out.append(dict(p, stances=[]))
+            continue
+        ids = [a["actor"] for a in p.get("actors") or [] if a.get("actor") and _can_hold_stance(a["actor"], registry)]
+        people = [a["actor"] for a in p.get("actors") or [] if a.get("actor") in ids and a["type"] in ("PERS", "ORG")]
+        holder = (people or ids or [previous])[0]
+        triples = []
+        if p["stance"] in ("supportive", "critical") and holder:
+            registered = registry.get(holder)
+            affiliation = registered.affiliation if registered else None
+            triples = [
+                {"holder": holder, "target": t, "polarity": p["stance"]} for t in dict.fromkeys(ids) if t not in (holder, affiliation)
+            ]
+        out.append(dict(p, stances=triples))
+        previous = holder or previous
     return out
 
 

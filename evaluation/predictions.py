@@ -12,7 +12,10 @@ def as_dict(p: ParagraphPrediction) -> dict:
     return {
         "kind": p.kind,
         "label": p.label,
+        "label_probability": p.label_probability,
+        "kind_probability": p.kind_probability,
         "stance": p.stance,
+        "stance_probability": p.stance_probability,
         "actors": [{"start": a.start, "end": a.end, "type": a.type, "actor": a.actor} for a in p.actors],
         "stances": p.stances,
     }

@@ -58,6 +58,56 @@ def per_kind_figure(systems: dict[str, dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def stance_network_figure(gold_docs: list[dict], pred_docs: list[list[dict]], path: Path, title: str, documents: int = 4) -> None:
+    """The predicted holder → target network of the documents with most triples.
+
+    Green edges are supportive, red critical; the width grows with the number of
+    paragraphs; a solid edge is also in the gold, a dashed one is not.
+    """
+    import math
+    from collections import Counter
+
+    networks = []
+    for gold, pred in zip(gold_docs, pred_docs, strict=True):
+        edges = Counter((t["holder"], t["target"], t["polarity"]) for p in pred for t in p.get("stances") or [])
+        truth = {(t["holder"], t["target"], t["polarity"]) for p in gold["paragraphs"] for t in p.get("stances") or []}
+        if edges:
+            networks.append((gold.get("id", "?"), edges, truth))
+    networks = sorted(networks, key=lambda n: -sum(n[1].values()))[:documents]
+    fig, axes = plt.subplots(1, max(len(networks), 1), figsize=(4.2 * max(len(networks), 1), 4.4), squeeze=False)
+    for ax, (doc_id, edges, truth) in zip(axes[0], networks, strict=False):
+        nodes = list(dict.fromkeys(x for h, t, _ in edges for x in (h, t)))
+        where = {n: (math.cos(2 * math.pi * i / len(nodes)), math.sin(2 * math.pi * i / len(nodes))) for i, n in enumerate(nodes)}
+        for (h, t, polarity), count in edges.items():
+            ax.annotate(
+                "",
+                xy=where[t],
+                xytext=where[h],
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": "tab:green" if polarity == "supportive" else "tab:red",
+                    "lw": 0.8 + 0.8 * count,
+                    "linestyle": "-" if (h, t, polarity) in truth else "--",
+                    "shrinkA": 14,
+                    "shrinkB": 14,
+                    "connectionstyle": "arc3,rad=0.12",
+                },
+            )
+        for node, (x, y) in where.items():
+            ax.text(x, y, node, ha="center", va="center", fontsize=7, bbox={"boxstyle": "round", "fc": "white", "ec": "grey"})
+        ax.set_xlim(-1.5, 1.5)
+        ax.set_ylim(-1.4, 1.4)
+        ax.set_title(f"{doc_id}: {sum(edges.values())} triples, {len(set(edges) & truth)} in gold", fontsize=8)
+        ax.axis("off")
+    if not networks:
+        axes[0][0].text(0.5, 0.5, "no triples predicted", ha="center")
+        axes[0][0].axis("off")
+    fig.suptitle(title + " (green supportive, red critical, dashed: not in gold)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def markdown_report(result: dict) -> str:
     model = result["model"]
     peers = result["peers"]
@@ -65,7 +115,8 @@ def markdown_report(result: dict) -> str:
         f"# Evaluation: {result['name']}",
         "",
         f"- gold: `{result['gold']}` ({result['documents']} documents, {model['paragraph']['paragraphs']} paragraphs)",
-        f"- checkpoint: `{result['checkpoint']}`, base model `{result['base_model'].get('name')}` ({result['base_model'].get('kind')})",
+        f"- checkpoint: `{result['checkpoint']}`, base model `{result['base_model'].get('name')}` ({result['base_model'].get('kind')}); "
+        f"code at commit `{result.get('commit')}`, trained at commit `{(result.get('training') or {}).get('commit')}`",
         *([f"- inference: {r['backend']} encoder, {r['precision']}, on {r['device']}"] if (r := result.get("runtime")) else []),
         "- 95% bootstrap intervals over documents in brackets (model only).",
         "- trafilatura and jusText are built for HTML; here each page is fed to them as one HTML page with one `<p>` per paragraph.",
@@ -81,7 +132,7 @@ def markdown_report(result: dict) -> str:
         p = scores["paragraph"]
         lines.append(
             f"| {name} | {_fmt(p['macro_f1'], ci.get('paragraph_macro_f1') if name == 'model' else None)} | {_fmt(p['accuracy'])} | "
-            f"{_fmt(p['body']['f1'])} | {_fmt(p['boilerplate']['f1'])} | {_fmt(p['kind_macro_f1'])} | {_fmt(p['related_as_body'])} | {_fmt(p['body_lost'])} |"
+            f"{_fmt(p['body']['f1'])} | {_fmt(p['boilerplate']['f1'])} | {_fmt(p['kind_macro_f1'], ci.get('kind_macro_f1') if name == 'model' else None)} | {_fmt(p['related_as_body'])} | {_fmt(p['body_lost'])} |"
         )
     if model.get("actors"):
         lines += [
@@ -95,25 +146,47 @@ def markdown_report(result: dict) -> str:
             a = scores["actors"]
             lines.append(
                 f"| {name} | {_fmt(a['exact']['precision'])} | {_fmt(a['exact']['recall'])} | "
-                f"{_fmt(a['exact']['f1'], ci.get('actor_f1') if name == 'model' else None)} | {_fmt(a['overlap']['f1'])} | {_fmt(a['id_accuracy'])} |"
+                f"{_fmt(a['exact']['f1'], ci.get('actor_f1') if name == 'model' else None)} | {_fmt(a['overlap']['f1'])} | "
+                f"{_fmt(a['id_accuracy'], ci.get('actor_id_accuracy') if name == 'model' else None)} |"
             )
     if model.get("stance"):
+        present = list(model["stance"].get("recall", {}))
         lines += [
             "",
             "## Stance (gold body paragraphs)",
             "",
-            "| system | accuracy | macro-F1 | triple P | triple R | triple F1 |",
-            "|---|---|---|---|---|---|",
+            "| system | accuracy | macro-F1 | "
+            + " | ".join(f"recall {c}" for c in present)
+            + " | triple P | triple R | triple F1 | triple F1 undirected |",
+            "|---|---|---|" + "---|" * len(present) + "---|---|---|---|",
         ]
         for name, scores in {"model": model, **peers.get("stance", {})}.items():
             s = scores["stance"]
+            recalls = " | ".join(_fmt(s.get("recall", {}).get(c)) for c in present)
             lines.append(
-                f"| {name} | {_fmt(s['accuracy'])} | {_fmt(s['macro_f1'], ci.get('stance_macro_f1') if name == 'model' else None)} | "
-                f"{_fmt(s['triples']['precision'])} | {_fmt(s['triples']['recall'])} | {_fmt(s['triples']['f1'])} |"
+                f"| {name} | {_fmt(s['accuracy'])} | {_fmt(s['macro_f1'], ci.get('stance_macro_f1') if name == 'model' else None)} | {recalls} | "
+                f"{_fmt(s['triples']['precision'])} | {_fmt(s['triples']['recall'])} | "
+                f"{_fmt(s['triples']['f1'], ci.get('triple_f1') if name == 'model' else None)} | {_fmt((s.get('triples_undirected') or {}).get('f1'))} |"
             )
     lines += ["", "## Model: per-kind F1", "", "| kind | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for kind, s in model["paragraph"]["per_kind"].items():
         if s["support"]:
             lines.append(f"| {kind} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
+    if calibration := result.get("calibration"):
+        lines += [
+            "",
+            f"## Calibration of the paragraph label: ECE {calibration['ece']:.3f}",
+            "",
+            "| confidence bin | paragraphs | mean confidence | share right |",
+            "|---|---|---|---|",
+            *(
+                f"| {b['low']:.2f}–{b['high']:.2f} | {b['count']} | {b['confidence']:.3f} | {b['accuracy']:.3f} |"
+                for b in calibration["bins"]
+            ),
+            "",
+            "![reliability diagram](reliability.png)",
+        ]
     lines += ["", "![confusion matrix](confusion.png)", "", "![per-kind F1](per_kind_f1.png)", ""]
+    if model.get("stance"):
+        lines += ["![stance networks](stance_network.png)", ""]
     return "\n".join(lines)
