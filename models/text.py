@@ -18,6 +18,13 @@ _DIACRITICS_RE = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06d
 _TATWEEL = "\u0640"
 _INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
 _LINE_RE = re.compile(r"[^\r\n]+")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> int | None:
+    """The offset of the first lone UTF-16 surrogate in ``text`` (JSON can carry one, Unicode text cannot), or None."""
+    found = _SURROGATE_RE.search(text)
+    return found.start() if found else None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from models import __version__
 from models.labels import BIO_TAGS, KINDS, LABELS, STANCES
 from models.predictor import DocumentPrediction, Predictor
-from models.text import split_paragraphs
+from models.text import lone_surrogate, split_paragraphs
 
 from .batching import BatcherClosed, DynamicBatcher
 from .observability import RequestContextMiddleware, ServiceMetrics, configure_logging, request_id_var
@@ -51,7 +51,16 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def check_text(text: str, settings: Settings) -> str:
-    """The limits on one document's text; raises :class:`ApiError` naming the limit."""
+    """The limits on one document's text; raises :class:`ApiError` naming the limit.
+
+    A lone UTF-16 surrogate (valid in JSON as ``"\\ud800"``, but not a character) is
+    refused with its offset rather than replaced: a silent replacement would shift
+    nothing but still change the text the caller's offsets point into.
+    """
+    if (offset := lone_surrogate(text)) is not None:
+        raise ApiError(
+            422, "invalid_text", f"text has a lone UTF-16 surrogate (U+{ord(text[offset]):04X}) at offset {offset}; send valid Unicode"
+        )
     if not text.strip():
         raise ApiError(422, "empty_text", "text is empty or only whitespace; send the page's text")
     n_paragraphs = len(split_paragraphs(text))
@@ -88,6 +97,8 @@ def parse_json(decoded: str, model):
         payload = json.loads(decoded)
     except json.JSONDecodeError as err:
         raise ApiError(400, "malformed_json", f"malformed JSON: {err.msg} at line {err.lineno} column {err.colno}") from err
+    except RecursionError as err:
+        raise ApiError(400, "malformed_json", "malformed JSON: nested too deeply") from err
     try:
         return model.model_validate(payload)
     except ValidationError as err:

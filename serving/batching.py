@@ -5,7 +5,9 @@ token budget, and runs the predictor on it in a worker thread (never on the even
 loop). While the model is busy, new requests pile up and go together into the next
 batch, so throughput under load approaches offline batching. A lone request is
 dispatched at once; ``max_wait_ms`` is spent waiting for company only when the last
-batches were shared, i.e. when there is concurrent traffic to wait for.
+batches were shared, i.e. when there is concurrent traffic to wait for. When a shared
+batch fails, each of its requests is retried alone once, so a request that cannot be
+classified fails by itself and its neighbours still get their answers.
 """
 
 from __future__ import annotations
@@ -112,6 +114,21 @@ class DynamicBatcher:
             tokens += item.tokens
         return items
 
+    async def _run_alone(self, items: list[_Item]) -> None:
+        """Run each request of a failed batch by itself, so that only the one that fails gets the error."""
+        for item in items:
+            try:
+                result = await anyio.to_thread.run_sync(self.run_batch, item.texts)
+            except Exception as err:  # noqa: BLE001 - handed to the request that caused it
+                logger.exception("request of %d documents failed on its own", len(item.texts))
+                if not item.future.done():
+                    item.future.set_exception(err)
+            else:
+                if self.on_batch:
+                    self.on_batch(1, len(item.texts))
+                if not item.future.done():
+                    item.future.set_result(result)
+
     async def _run(self) -> None:
         while True:
             items = await self._collect()
@@ -119,11 +136,9 @@ class DynamicBatcher:
             self._recent_sizes = (self._recent_sizes + [len(items)])[-16:]
             try:
                 results = await anyio.to_thread.run_sync(self.run_batch, texts)
-            except Exception as err:  # noqa: BLE001 - every waiting request must hear of it
-                logger.exception("batch of %d documents failed", len(texts))
-                for item in items:
-                    if not item.future.done():
-                        item.future.set_exception(err)
+            except Exception:  # noqa: BLE001 - one bad request must not fail its neighbours: each is retried alone
+                logger.warning("batch of %d requests failed; retrying each alone", len(items), exc_info=True)
+                await self._run_alone(items)
             else:
                 if self.on_batch:
                     self.on_batch(len(items), len(texts))

@@ -25,7 +25,9 @@ from tqdm import tqdm
 
 from models.onnx_encoder import BACKENDS
 from models.precision import PRECISIONS
-from models.predictor import Predictor
+from models.predictor import DEFAULT_MAX_BATCH_TOKENS, Predictor
+from models.spec import iter_jsonl
+from models.text import lone_surrogate
 
 from .responses import to_response
 
@@ -41,26 +43,21 @@ class Line:
 
 
 def read_lines(path: Path) -> Iterator[Line]:
-    """The pages of a JSONL file, one :class:`Line` per non-blank line, errors in place."""
-    with path.open(encoding="utf-8") as handle:
-        index = 0
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(raw)
-            except json.JSONDecodeError as err:
-                yield Line(index, None, None, {"code": "malformed_json", "message": f"{where}: {err.msg} (column {err.colno})"})
-            else:
-                if not isinstance(record, dict):
-                    yield Line(index, None, None, {"code": "invalid_document", "message": f"{where}: expected an object with 'text'"})
-                elif not isinstance(record.get("text"), str) or not record["text"].strip():
-                    error = {"code": "empty_text", "message": f"{where}: 'text' must be a non-empty string"}
-                    yield Line(index, _id(record), None, error)
-                else:
-                    yield Line(index, _id(record), record["text"])
-            index += 1
+    """The pages of a JSONL file, one :class:`Line` per non-blank line, errors in place (never a traceback)."""
+    for index, record in enumerate(iter_jsonl(path)):
+        where, value = record.where, record.value
+        if record.error:
+            code = "invalid_utf8" if "UTF-8" in record.error else "malformed_json"
+            yield Line(index, None, None, {"code": code, "message": record.error})
+        elif not isinstance(value, dict):
+            yield Line(index, None, None, {"code": "invalid_document", "message": f"{where}: expected an object with 'text'"})
+        elif not isinstance(value.get("text"), str) or not value["text"].strip():
+            yield Line(index, _id(value), None, {"code": "empty_text", "message": f"{where}: 'text' must be a non-empty string"})
+        elif (offset := lone_surrogate(value["text"])) is not None:
+            message = f"{where}: 'text' has a lone UTF-16 surrogate at offset {offset}"
+            yield Line(index, _id(value), None, {"code": "invalid_text", "message": message})
+        else:
+            yield Line(index, _id(value), value["text"])
 
 
 def _id(record: dict) -> str | None:
@@ -112,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="torch", choices=BACKENDS, help="encoder runtime: torch, or ONNX Runtime fp32/int8 (CPU)")
     parser.add_argument("--cpu-workers", type=int, default=0, help="processes featurising and decoding around the model")
     parser.add_argument("--batch-pages", type=int, default=16)
-    parser.add_argument("--max-batch-tokens", type=int, default=2048, help="padded word pieces per encoder batch; raise it on a GPU")
+    parser.add_argument(
+        "--max-batch-tokens", type=int, default=DEFAULT_MAX_BATCH_TOKENS, help="padded word pieces per encoder batch; raise it on a GPU"
+    )
     parser.add_argument("--device", default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -35,9 +35,13 @@ class ActorOut(BaseModel):
 
 
 class StanceTriple(BaseModel):
-    holder: str
-    target: str
+    holder: str = Field(..., description="Registry id of who holds the stance, or the mention text when the registry has none.")
+    target: str = Field(..., description="Registry id of whom it is about, or the mention text.")
     polarity: Literal["supportive", "critical"]
+
+
+class ParagraphTriple(StanceTriple):
+    probability: float = Field(..., description="The triple head's probability of this polarity for the pair.")
 
 
 class StanceOut(BaseModel):
@@ -56,7 +60,7 @@ class ParagraphOut(BaseModel):
     kind_probability: float
     stance: StanceOut | None = Field(None, description="Body paragraphs only.")
     actors: list[ActorOut] = Field(default_factory=list, description="Body paragraphs only.")
-    stances: list[StanceTriple] = Field(default_factory=list, description="Body paragraphs only.")
+    stances: list[ParagraphTriple] = Field(default_factory=list, description="Body paragraphs only: the stance triples it attributes.")
     truncated: bool = Field(False, description="The model read only the first MAX_PARAGRAPH_CHARS characters.")
 
 
@@ -69,12 +73,16 @@ class ActorSummary(BaseModel):
 
 
 class TripleSummary(StanceTriple):
-    paragraphs: int
+    """An edge of the document's stance network."""
+
+    paragraphs: int = Field(..., description="Body paragraphs that carry this triple.")
+    holder_name: str | None = Field(None, description="The holder's English name, where the registry has it.")
+    target_name: str | None = Field(None, description="The target's English name, where the registry has it.")
 
 
 class StanceSummary(BaseModel):
     paragraphs: dict[str, int] = Field(..., description="Body paragraphs per stance value.")
-    triples: list[TripleSummary]
+    triples: list[TripleSummary] = Field(..., description="The stance network: holder → target edges, most frequent first.")
 
 
 class DocumentOut(BaseModel):

@@ -82,6 +82,8 @@ def test_classify_plain_text_gives_the_same_answer(client):
         ({"content": "نص".encode("utf-16"), "headers": {"Content-Type": "text/plain"}}, 400, "invalid_utf8"),
         ({"json": {"text": "س" * 5000}}, 413, "request_too_large"),
         ({"json": {"text": "\n".join(["سطر"] * 60)}}, 422, "too_many_paragraphs"),
+        ({"content": b'{"text": "x \\ud800"}', "headers": {"Content-Type": "application/json"}}, 422, "invalid_text"),
+        ({"content": b"[" * 1500 + b"]" * 1500, "headers": {"Content-Type": "application/json"}}, 400, "malformed_json"),
     ],
 )
 def test_bad_input_gets_a_clear_json_error(client, kwargs, status, code):
@@ -89,6 +91,17 @@ def test_bad_input_gets_a_clear_json_error(client, kwargs, status, code):
     assert response.status_code == status
     error = response.json()["error"]
     assert error["code"] == code and error["message"]
+
+
+def test_a_lone_surrogate_is_refused_with_its_offset_and_fails_alone_in_a_batch(client):
+    response = client.post(
+        "/v1/classify", content=b'{"text": "\xd8\xad\xd9\x85\xd8\xa7\xd8\xb3 \\udc00"}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422 and "offset 5" in response.json()["error"]["message"]
+    body = json.dumps({"documents": [{"text": PAGE}, {"text": "x @"}]}).replace("@", "\\ud800")
+    batch = client.post("/v1/classify/batch", content=body.encode(), headers={"Content-Type": "application/json"})
+    items = batch.json()["results"]
+    assert [i["ok"] for i in items] == [True, False] and items[1]["error"]["code"] == "invalid_text"
 
 
 def test_without_a_checkpoint_classify_is_503_and_says_how_to_train(tmp_path):

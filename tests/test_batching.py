@@ -92,3 +92,27 @@ def test_close_lets_requests_in_flight_finish():
         return [await p for p in pending]
 
     assert asyncio.run(scenario()) == [[2]] * 4
+
+
+def test_a_request_that_breaks_a_shared_batch_fails_alone_and_its_neighbours_get_answers():
+    def run(texts: list[str]) -> list[int]:
+        time.sleep(0.02)
+        if any("سم" in t for t in texts):
+            raise ValueError("poison")
+        return [len(t) for t in texts]
+
+    async def scenario():
+        batcher = DynamicBatcher(run, max_batch_tokens=10_000, max_wait_ms=20)
+        batcher.start()
+        await batcher.submit(["تحمية"])
+        requests = [batcher.submit(["سم"] if n % 4 == 0 else ["نص" * n]) for n in range(1, 13)]
+        results = await asyncio.gather(*requests, return_exceptions=True)
+        await batcher.close()
+        return results
+
+    results = asyncio.run(scenario())
+    for n, result in zip(range(1, 13), results, strict=True):
+        if n % 4 == 0:
+            assert isinstance(result, ValueError)
+        else:
+            assert result == [2 * n]  # every valid request answered, though it shared a batch with poison

@@ -25,16 +25,18 @@ def test_bulk_file_keeps_order_and_reports_bad_lines_in_place(trained_checkpoint
         json.dumps(["a list"]),
         json.dumps({"text": PAGES[2]}, ensure_ascii=False),
     ]
-    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    source.write_bytes(("\n".join(lines) + "\n").encode("utf-8") + b'{"id": "s", "text": "x \\ud800"}\n' + b"\xff not utf-8\n")
     target = tmp_path / "out.jsonl"
 
     status = main([str(source), str(target), "--model-dir", str(model_dir), "--precision", "float32", "--batch-pages", "2"])
 
     items = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert status == 1  # some lines failed
-    assert [i["index"] for i in items] == list(range(6))  # the blank line is skipped, not numbered
-    assert [i["ok"] for i in items] == [True, False, True, False, False, True]
-    assert [i["id"] for i in items] == ["a", None, "7", "empty", None, None]
+    assert [i["index"] for i in items] == list(range(8))  # the blank line is skipped, not numbered
+    assert [i["ok"] for i in items] == [True, False, True, False, False, True, False, False]
+    assert [i["id"] for i in items] == ["a", None, "7", "empty", None, None, "s", None]
+    assert items[6]["error"]["code"] == "invalid_text" and "offset 2" in items[6]["error"]["message"]
+    assert items[7]["error"]["code"] == "invalid_utf8" and f"{source}:9:" in items[7]["error"]["message"]
     assert items[1]["error"]["code"] == "malformed_json" and f"{source}:2:" in items[1]["error"]["message"]
     assert items[3]["error"]["code"] == "empty_text" and f"{source}:5:" in items[3]["error"]["message"]
     assert items[4]["error"]["code"] == "invalid_document" and f"{source}:6:" in items[4]["error"]["message"]
