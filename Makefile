@@ -6,7 +6,7 @@ PORT ?= 8000
 ARGS ?=
 BASE_MODEL ?=
 
-.PHONY: install train data validate-data eval-real eval eval-seeds gate serve test lint load-test api-fuzz bench export-onnx classify clean
+.PHONY: install train data validate-data eval-real registry-coverage eval eval-seeds gate serve test lint load-test api-fuzz bench export-onnx classify clean
 
 install:  ## install the CPU build of torch, then the project with all extras
 	$(PYTHON) -m pip install "torch==2.13.0"
@@ -24,6 +24,9 @@ train:  ## fine-tune; writes $(MODEL_DIR). Default base: CAMeLBERT, else (offlin
 REAL_DEV ?= ../shared/eval/real-dev.jsonl
 eval-real:  ## evaluate $(MODEL_DIR) on real scraped pages (the yardstick), against peers → reports/real-dev/
 	$(PYTHON) -m evaluation.evaluate --model-dir $(MODEL_DIR) --gold $(REAL_DEV) --name real-dev $(ARGS)
+
+registry-coverage:  ## list the actors of real-dev that the registry cannot name (ids it lacks, names it lacks)
+	$(PYTHON) -m evaluation.registry_coverage --gold $(REAL_DEV)
 
 eval:  ## evaluate $(MODEL_DIR) on the authored test split (a regression check), against peers
 	$(PYTHON) -m evaluation.evaluate --model-dir $(MODEL_DIR) $(ARGS)

@@ -41,13 +41,15 @@ def chrome():
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory, resources) -> Path:
-    """A corpus root laid out like data/: registry.json, articles/, chrome/*.json."""
+    """A corpus root laid out like data/: registry.json, articles/, pages/, chrome/*.json."""
     root = tmp_path_factory.mktemp("data")
     (root / "articles").mkdir()
     (root / "chrome").mkdir()
     (root / "registry.json").write_text((resources / "registry.json").read_text(encoding="utf-8"), encoding="utf-8")
     (root / "articles" / "tiny.jsonl").write_text((resources / "articles.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
     (root / "chrome" / "chrome.json").write_text((resources / "chrome.json").read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "pages").mkdir()
+    (root / "pages" / "tiny.jsonl").write_text((resources / "pages.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
     return root
 
 

@@ -104,3 +104,19 @@ def test_rendered_page_splits_back_into_its_paragraphs(pages):
     for n, page in enumerate(pages):
         text = render_text(page, seed=n)
         assert [p.text for p in split_paragraphs(text)] == [p["text"] for p in page["paragraphs"]]
+
+
+def test_an_authored_page_keeps_its_lines_and_lends_its_article(resources, registry):
+    from training.corpus import parse_page
+
+    line = (resources / "pages.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    page = parse_page(line, "pages.jsonl:1", registry)
+    document = page.to_document()
+    assert [p["kind"] for p in document["paragraphs"]][:4] == ["ui", "ui", "related", "title"]
+    title = document["paragraphs"][3]
+    assert [title["text"][a["start"] : a["end"]] for a in title["actors"]] == ["حماس", "موسكو"]
+    article = page.article()
+    assert article is not None and article.title is not None and article.title.text == title["text"]
+    assert [p.kind for p in article.body] == ["caption", "text", "text", "text"]
+    with pytest.raises(CorpusError, match=r"x:1: paragraphs\[0\]: field 'kind' is 'menu'"):
+        parse_page(line.replace('"kind": "ui"', '"kind": "menu"', 1), "x:1", registry)

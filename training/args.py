@@ -22,6 +22,11 @@ class ModelArguments:
     context_hidden: int = field(default=128, metadata={"help": "Hidden size of the document-level GRU (each direction)."})
     use_gazetteer: bool = field(default=True, metadata={"help": "Feed registry name matches to the encoder."})
     gazetteer_dropout: float = field(default=0.3, metadata={"help": "Share of training pages whose registry matches are hidden."})
+    mlm_steps: int = field(
+        default=0,
+        metadata={"help": "Masked-language-model steps over the training pages' text before fine-tuning (domain-adaptive pretraining; 0: none)."},
+    )
+    mlm_learning_rate: float = field(default=5e-4, metadata={"help": "Learning rate of the MLM pretraining."})
     embedded_hidden_size: int = field(default=256, metadata={"help": "Embedded base: hidden size."})
     embedded_layers: int = field(default=4, metadata={"help": "Embedded base: transformer layers."})
     embedded_vocab_size: int = field(default=8000, metadata={"help": "Embedded base: WordPiece vocabulary size."})

@@ -1,9 +1,10 @@
-"""Build the training data: merge the registry, load the articles, assemble pages per split.
+"""Build the training data: load the articles and authored pages, assemble pages per split.
 
     python -m training.build_data            # writes data/registry.json and data/build/*.jsonl
 
 Splits are by article: an article and every page that shows it, as its main
-article or pasted as related text, belong to one split only.
+article or pasted as related text, belong to one split only. An authored page goes
+to its split as written, and its article joins that split's articles.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from models.registry import ActorRegistry
 
-from .corpus import SPLITS, load_corpus, split_of
+from .corpus import SPLITS, load_corpus, load_pages, split_of
 from .pages import PageAssembler, PageConfig
 
 logger = logging.getLogger(__name__)
@@ -26,19 +27,22 @@ logger = logging.getLogger(__name__)
 def build(data_dir: Path, out_dir: Path, seed: int, config: PageConfig, eval_pages_per_article: int = 3) -> dict:
     registry = ActorRegistry.load(data_dir / "registry.json")
     articles = load_corpus(data_dir / "articles", registry)
+    authored = load_pages(data_dir / "pages", registry)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stats: dict = {"articles": {}, "pages": {}, "paragraphs": {}}
+    stats: dict = {"articles": {}, "authored_pages": {}, "pages": {}, "paragraphs": {}}
     for offset, split in enumerate(SPLITS):
-        members = [a for a in articles if split_of(a.id) == split]
+        own_pages = [page for page in authored if split_of(page.id) == split]
+        members = [a for a in articles if split_of(a.id) == split] + [a for page in own_pages if (a := page.article())]
         split_config = config if split == "train" else dataclasses.replace(config, pages_per_article=eval_pages_per_article)
         # dev and test pages wear chrome the model never saw in training (the held-out pool)
         assembler = PageAssembler.from_files(data_dir / "chrome", members, split_config, pool="train" if split == "train" else "heldout")
-        pages = assembler.pages(seed + offset)
+        pages = assembler.pages(seed + offset) + [page.to_document() for page in own_pages]
         with (out_dir / f"{split}.jsonl").open("w", encoding="utf-8") as handle:
             for page in pages:
                 handle.write(json.dumps(page, ensure_ascii=False) + "\n")
         kinds = Counter(p["kind"] for page in pages for p in page["paragraphs"])
         stats["articles"][split] = len(members)
+        stats["authored_pages"][split] = len(own_pages)
         stats["pages"][split] = len(pages)
         stats["paragraphs"][split] = dict(sorted(kinds.items()))
         logger.info("%s: %d articles, %d pages, %d paragraphs", split, len(members), len(pages), sum(kinds.values()))

@@ -1,4 +1,4 @@
-"""The authored article corpus: load, locate mentions, split by article.
+"""The authored corpus: articles and whole pages; load, locate mentions, split by id.
 
 Authoring format (``data/articles/*.jsonl``, one article a line)::
 
@@ -8,6 +8,11 @@ Authoring format (``data/articles/*.jsonl``, one article a line)::
 
 Mentions are written as surface strings in order of appearance; their offsets are
 computed here (each is searched after the previous one), never typed by hand.
+
+Authored pages (``data/pages/*.jsonl``) are whole scraped-looking pages written line by
+line in the manner of one site each: ``{"id", "site", "paragraphs": [...]}`` where body
+lines (title, text, caption) are annotated as article paragraphs and every other line
+carries only ``text`` and ``kind``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.labels import BODY_KINDS, ENTITY_TYPES, POLARITIES, STANCES, stance_from_polarities
+from models.labels import BODY_KINDS, ENTITY_TYPES, KINDS, POLARITIES, STANCES, stance_from_polarities
 from models.registry import ActorRegistry
 
 SPLITS = ("train", "dev", "test")
@@ -74,6 +79,30 @@ class Article:
 
     def to_document(self) -> dict:
         return {"id": self.id, "source": "authored", "paragraphs": [p.to_json() for p in self.paragraphs]}
+
+
+@dataclass
+class AuthoredPage:
+    id: str
+    site: str
+    paragraphs: list[dict]  # SPEC.md paragraphs: annotated body lines, text + kind for the others
+    source_file: str = ""
+
+    def article(self) -> Article | None:
+        """The page's own article (its first title and its body lines in order), to be reused in assembled pages."""
+        body = [p for p in self.paragraphs if p["kind"] in BODY_KINDS]
+        title = next((p for p in body if p["kind"] == "title"), None)
+        rest = [p for p in body if p["kind"] != "title"]
+        if not rest:
+            return None
+        paragraphs = ([title] if title else []) + rest
+        parsed = [
+            ArticleParagraph(p["text"], p["kind"], p["stance"], [Mention(**a) for a in p["actors"]], list(p["stances"])) for p in paragraphs
+        ]
+        return Article(self.id, "page:" + self.site, parsed, source_file=self.source_file)
+
+    def to_document(self) -> dict:
+        return {"id": self.id, "source": self.site, "article": self.id, "paragraphs": self.paragraphs}
 
 
 def split_of(article_id: str, dev: float = 0.1, test: float = 0.1) -> str:
@@ -142,6 +171,50 @@ def read_articles(path: Path, registry: ActorRegistry) -> Iterator[Article]:
         for line_no, line in enumerate(handle, 1):
             if line.strip():
                 yield parse_article(line, f"{path}:{line_no}", registry, path.name)
+
+
+def parse_page(line: str, where: str, registry: ActorRegistry, source_file: str = "") -> AuthoredPage:
+    """One authored page from its JSON line; ``where`` (file:line) prefixes every error."""
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise CorpusError(f"{where}: invalid JSON ({err.msg} at column {err.colno})") from err
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not isinstance(raw.get("paragraphs"), list):
+        raise CorpusError(f"{where}: a page needs string 'id' and list 'paragraphs'")
+    paragraphs: list[dict] = []
+    for i, p in enumerate(raw["paragraphs"]):
+        at = f"{where}: paragraphs[{i}]"
+        if not isinstance(p, dict):
+            raise CorpusError(f"{at}: a paragraph must be an object")
+        if p.get("kind") in BODY_KINDS:
+            paragraphs.append(_parse_paragraph(p, at, registry).to_json())
+            continue
+        text = p.get("text")
+        if p.get("kind") not in KINDS:
+            raise CorpusError(f"{at}: field 'kind' is {p.get('kind')!r}; expected one of {KINDS}")
+        if not isinstance(text, str) or not text.strip() or "\n" in text or text != text.strip():
+            raise CorpusError(f"{at}: field 'text' must be one non-empty, stripped line")
+        paragraphs.append({"text": text, "kind": p["kind"]})
+    if not any(p["kind"] in BODY_KINDS for p in paragraphs):
+        raise CorpusError(f"{where}: a page needs its article's body lines")
+    return AuthoredPage(raw["id"], str(raw.get("site", "")), paragraphs, source_file)
+
+
+def load_pages(pages_dir: str | Path, registry: ActorRegistry) -> list[AuthoredPage]:
+    """All authored pages under ``pages_dir`` (none if it does not exist); ids must be unique."""
+    pages: list[AuthoredPage] = []
+    seen: set[str] = set()
+    for path in sorted(Path(pages_dir).glob("*.jsonl")):
+        with path.open(encoding="utf-8") as handle:
+            for line_no, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                page = parse_page(line, f"{path}:{line_no}", registry, path.name)
+                if page.id in seen:
+                    raise CorpusError(f"{path}:{line_no}: page id {page.id!r} already used")
+                seen.add(page.id)
+                pages.append(page)
+    return pages
 
 
 def load_corpus(articles_dir: str | Path, registry: ActorRegistry) -> list[Article]:

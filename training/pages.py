@@ -28,6 +28,7 @@ from .noise import merge_paragraphs, split_paragraph, title_variant, truncate_pa
 
 _BULLETS = ("", "", "", "• ", "- ", "» ", "| ", "* ", "◄ ", "▪ ", "– ", "· ")
 _STRAY = ("-", "|", "..", "•", "…", "*", "—", "0", "/", ">")
+_CAPTION_PREFIXES = ("", "", "", "الرئيس ", "الوزير ", "الرئيس الأسبق ", "رئيس الوزراء ", "المتحدث ", "السفير ", "الدكتور ", "اللواء ", "الشيخ ")
 _CAPTION_SUFFIXES = ("", "", " (أرشيفية)", " - أرشيفية", " (صورة أرشيفية)", " - صورة أرشيفية", " (أرشيف)", "- أرشيفية")
 
 
@@ -43,7 +44,7 @@ class PageConfig:
     p_nav_twice: float = 0.25  # the menu printed again (mobile and desktop menus)
     p_ticker: float = 0.18  # a ticker of other headlines before the article
     p_widgets: float = 0.2  # weather, prayer times, prices
-    p_teasers_before: float = 0.12  # headlines or teasers of other articles before the main one
+    p_teasers_before: float = 0.2  # headlines or teasers of other articles before the main one
     p_breadcrumb: float = 0.3
     p_no_title: float = 0.08
     p_title_repeats: float = 0.4  # the headline is printed two or three times
@@ -64,7 +65,7 @@ class PageConfig:
     p_related_list: float = 0.45
     p_most_read: float = 0.3
     p_footer: float = 0.55
-    p_cut_page: float = 0.3  # the stored page stops somewhere after the article starts
+    p_cut_page: float = 0.35  # the stored page stops somewhere after the article starts (mostly inside its body)
     p_placeholder: float = 0.1
     p_glue: float = 0.15  # a marker glued to the headline after it
 
@@ -105,6 +106,7 @@ class _Page:
             "city": self.library.value("city", rng, "القاهرة"),
             "section": self.library.value("nav", rng, "أخبار"),
             "n": str(rng.choice([rng.randint(0, 99), rng.randint(100, 9999), rng.randint(10000, 250000)])),
+            "m": str(rng.randint(1, 15)),  # minutes: reading time, "منذ {m} دقيقة"
             "time": f"{rng.randint(3, 22):02d}:{rng.randint(0, 59):02d}",
             "date": self.date(),
             "year": str(self.when.year),
@@ -164,9 +166,9 @@ class PageAssembler:
                     out.append(Line((bullet + title).strip(), "related"))
         return [Line(x.text, "related") for x in out]
 
-    def _related_block(self, page: _Page, k: int) -> list[Line]:
+    def _related_block(self, page: _Page, k: int, p_header: float = 0.8) -> list[Line]:
         rng = page.rng
-        header = page.one("related_header") if rng.random() < 0.8 else []
+        header = page.one("related_header") if rng.random() < p_header else []
         bullet = rng.choice(_BULLETS)
         items = self._headlines(page, k, bullet)
         if rng.random() < 0.25:  # each headline with its teaser
@@ -224,7 +226,7 @@ class PageAssembler:
         if rng.random() < cfg.p_ticker:
             lines += page.one("ticker") + self._headlines(page, rng.randint(2, 8), rng.choice(_BULLETS))
         if rng.random() < cfg.p_teasers_before:
-            lines += self._related_block(page, rng.randint(1, 6))
+            lines += self._related_block(page, rng.randint(1, 10), p_header=0.4)
         if rng.random() < cfg.p_breadcrumb:
             crumbs = [c.template for c in page.library.sample("nav", rng, rng.randint(1, 3))]
             lines.append(Line(rng.choice([" » ", " > ", " / ", " ‹ ", " - "]).join(["الرئيسية", *crumbs]), "ui"))
@@ -239,12 +241,13 @@ class PageAssembler:
         if not mentions:
             return []
         surface, mention = page.rng.choice(mentions)
-        text = surface + page.rng.choice(_CAPTION_SUFFIXES)
+        prefix = page.rng.choice(_CAPTION_PREFIXES) if mention.type == "PERS" else ""
+        text = prefix + surface + page.rng.choice(_CAPTION_SUFFIXES)
         source = {
             "text": text,
             "kind": "caption",
             "stance": "neutral",
-            "actors": [{"start": 0, "end": len(surface), "type": mention.type, "actor": mention.actor}],
+            "actors": [{"start": len(prefix), "end": len(prefix) + len(surface), "type": mention.type, "actor": mention.actor}],
             "stances": [],
         }
         return [Line(text, "caption", source)]
@@ -316,15 +319,14 @@ class PageAssembler:
         if rng.random() < cfg.p_inline_read_also:
             marker = page.line(page.library.pick("inline_marker", rng))
             headline = self._headlines(page, 1)
-            if headline:
-                text = (
-                    headline[0].text
-                    if marker is None or rng.random() < 0.15
-                    else marker.text + rng.choice(["", " ", " "]) + headline[0].text
-                )
+            if headline and marker is not None and rng.random() < 0.3:  # the marker on its own line, the headline under it
+                insert([Line(marker.text, "related"), Line(headline[0].text, "related")])
+            elif headline:
+                glued = marker is not None and rng.random() >= 0.15
+                text = marker.text + rng.choice(["", " ", " "]) + headline[0].text if glued and marker else headline[0].text
                 insert([Line(text, "related")])
         if rng.random() < cfg.p_inline_related_block:
-            insert(self._related_block(page, rng.randint(2, 5)))
+            insert(self._related_block(page, rng.randint(1, 5)))
         if rng.random() < cfg.p_inline_ad:
             insert(page.lines("ad", rng.randint(1, 2)))
         if rng.random() < cfg.p_inline_teaser:
@@ -399,9 +401,10 @@ class PageAssembler:
             body_start, body_end = len(head), len(head) + len(body)
             lines = self._sprinkle(page, lines, body_start, body_end)
         if rng.random() < cfg.p_cut_page and body_end > body_start + 1:
-            lines = lines[: rng.randint(body_start + 1, len(lines))]
+            end = body_end if rng.random() < 0.6 else len(lines)
+            lines = lines[: rng.randint(body_start + 1, end)]
             last = lines[-1]
-            if last.source is not None and last.kind == "text" and rng.random() < 0.5:
+            if last.source is not None and last.kind == "text" and rng.random() < 0.6:
                 cut = truncate_paragraph(last.source, rng)
                 lines[-1] = Line(cut["text"], cut["kind"], cut)
         paragraphs = [

@@ -36,6 +36,7 @@ from .args import DataArguments, ModelArguments, default_training_arguments
 from .build_data import build
 from .data import DocumentCollator, featurize_dataset, load_documents
 from .pages import PageConfig
+from .pretrain import mlm_texts, pretrain_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -143,8 +144,23 @@ def main(argv: list[str] | None = None) -> dict:
         base_model=base.record,
     )
     model = NewsPageModel(config)
-    if base.encoder is not None:
-        model.load_encoder(base.encoder)
+    encoder = base.encoder
+    if model_args.mlm_steps > 0:
+        texts = mlm_texts(train_documents, training_args.seed)
+        encoder = pretrain_encoder(
+            base.tokenizer,
+            base.encoder_config,
+            texts,
+            model_args.mlm_steps,
+            str(Path(training_args.output_dir) / "mlm"),
+            encoder=base.encoder,
+            learning_rate=model_args.mlm_learning_rate,
+            max_tokens=model_args.max_tokens,
+            seed=training_args.seed,
+        )
+        shutil.rmtree(Path(training_args.output_dir) / "mlm", ignore_errors=True)
+    if encoder is not None:
+        model.load_encoder(encoder)
     n_params = sum(p.numel() for p in model.parameters())
     logger.info("Model: %s base, %.1fM parameters", base.record["name"], n_params / 1e6)
 
