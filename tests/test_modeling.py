@@ -62,3 +62,19 @@ def test_training_steps_lower_the_loss(tiny_model, pages, tokenizer, registry):
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.7 * losses[0]
+
+
+def test_token_dropout_masks_inner_pieces_only(pages, tokenizer, registry):
+    featurize = make_feature_fn(tokenizer, registry, max_tokens=24, stride=8)
+    columns = featurize({"paragraphs": [p["paragraphs"] for p in pages[:2]]})
+    features = [{k: v[i] for k, v in columns.items()} for i in range(2)]
+    plain = DocumentCollator(pad_token_id=tokenizer.pad_token_id)(features)
+    torch.manual_seed(0)
+    masked = DocumentCollator(tokenizer.pad_token_id, token_dropout=0.5, mask_token_id=tokenizer.mask_token_id)(features)
+    changed = masked["input_ids"] != plain["input_ids"]
+    assert changed.any()
+    assert (masked["input_ids"][changed] == tokenizer.mask_token_id).all()
+    lengths = plain["attention_mask"].sum(1)
+    assert not changed[:, 0].any()  # [CLS] kept
+    assert not changed[torch.arange(len(lengths)), lengths - 1].any()  # [SEP] kept
+    assert not (changed & (plain["attention_mask"] == 0)).any()  # padding kept

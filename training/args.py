@@ -22,6 +22,7 @@ class ModelArguments:
     context_hidden: int = field(default=128, metadata={"help": "Hidden size of the document-level GRU (each direction)."})
     use_gazetteer: bool = field(default=True, metadata={"help": "Feed registry name matches to the encoder."})
     gazetteer_dropout: float = field(default=0.3, metadata={"help": "Share of training pages whose registry matches are hidden."})
+    token_dropout: float = field(default=0.0, metadata={"help": "Share of word pieces replaced by [MASK] while fine-tuning (regularisation)."})
     mlm_steps: int = field(
         default=0,
         metadata={"help": "Masked-language-model steps over the training pages' text before fine-tuning (domain-adaptive pretraining; 0: none)."},

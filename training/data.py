@@ -146,10 +146,14 @@ class DocumentCollator:
 
     ``gazetteer_dropout`` hides registry matches for a share of documents while
     training, so the tagger also learns to find actors the registry does not know.
+    ``token_dropout`` replaces that share of word pieces (never [CLS]/[SEP]) by
+    ``mask_token_id``, so the model cannot lean on memorised chrome strings alone.
     """
 
     pad_token_id: int
     gazetteer_dropout: float = 0.0
+    token_dropout: float = 0.0
+    mask_token_id: int | None = None
 
     def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
         chunks: list[list[int]] = []
@@ -191,6 +195,12 @@ class DocumentCollator:
         def pad(rows: list[list[int]], value: int) -> torch.Tensor:
             return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long)
 
+        input_ids = pad(chunks, self.pad_token_id)
+        attention_mask = pad([[1] * len(c) for c in chunks], 0)
+        if self.token_dropout > 0 and self.mask_token_id is not None:
+            inner = attention_mask.bool() & (torch.arange(width) > 0) & (torch.arange(width) < attention_mask.sum(1, keepdim=True) - 1)
+            input_ids[inner & (torch.rand(input_ids.shape) < self.token_dropout)] = self.mask_token_id
+
         flat = [chunk * width + piece for chunk, pieces in zip(span_chunks, span_pieces, strict=True) for piece in pieces]
         bag_offsets = [0]
         for pieces in span_pieces[:-1]:
@@ -198,8 +208,8 @@ class DocumentCollator:
         n_features = len(pairs["pair_features"][0]) if pairs["pair_features"] else 0
 
         return {
-            "input_ids": pad(chunks, self.pad_token_id),
-            "attention_mask": pad([[1] * len(c) for c in chunks], 0),
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
             "gazetteer_ids": pad(gazetteer, 0),
             "tag_labels": pad(tags, IGNORE_INDEX),
             "chunk_paragraph": torch.tensor(chunk_paragraph, dtype=torch.long),

@@ -186,7 +186,9 @@ def main(argv: list[str] | None = None) -> dict:
         args=training_args,
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
-        data_collator=DocumentCollator(base.tokenizer.pad_token_id or 0, model_args.gazetteer_dropout),
+        data_collator=DocumentCollator(
+            base.tokenizer.pad_token_id or 0, model_args.gazetteer_dropout, model_args.token_dropout, base.tokenizer.mask_token_id
+        ),
         processing_class=base.tokenizer,
         eval_documents=eval_documents,
         registry=registry,
