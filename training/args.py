@@ -60,9 +60,9 @@ def default_training_arguments(**overrides) -> dict:
         "warmup_steps": 50,
         "lr_scheduler_type": "linear",
         "eval_strategy": "steps",
-        "eval_steps": 0.25,  # a ratio of the total steps: four dev evaluations, the best one is kept
+        "eval_steps": 0.5,  # a ratio of the total steps: two dev evaluations, the better one is kept
         "save_strategy": "steps",
-        "save_steps": 0.25,
+        "save_steps": 0.5,
         "save_total_limit": 1,
         "load_best_model_at_end": True,
         "metric_for_best_model": "score",

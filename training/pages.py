@@ -42,9 +42,9 @@ class PageConfig:
     p_nav: float = 0.55  # a menu before the article
     nav_items: tuple[int, int] = (3, 30)
     p_nav_twice: float = 0.25  # the menu printed again (mobile and desktop menus)
-    p_ticker: float = 0.18  # a ticker of other headlines before the article
+    p_ticker: float = 0.08  # a ticker of other headlines before the article
     p_widgets: float = 0.2  # weather, prayer times, prices
-    p_teasers_before: float = 0.2  # headlines or teasers of other articles before the main one
+    p_teasers_before: float = 0.1  # headlines or teasers of other articles before the main one
     p_breadcrumb: float = 0.3
     p_no_title: float = 0.08
     p_title_repeats: float = 0.4  # the headline is printed two or three times
@@ -54,10 +54,10 @@ class PageConfig:
     p_split: float = 0.05  # per body paragraph
     p_merge: float = 0.03  # per pair of body paragraphs
     p_stray: float = 0.06  # per page: a stray punctuation line somewhere in the chrome
-    p_inline_read_also: float = 0.22
-    p_inline_related_block: float = 0.1
+    p_inline_read_also: float = 0.15
+    p_inline_related_block: float = 0.07
     p_inline_ad: float = 0.18
-    p_inline_teaser: float = 0.06
+    p_inline_teaser: float = 0.03
     p_inline_share: float = 0.08
     p_pasted_articles: float = 0.45
     max_pasted_articles: int = 3
@@ -186,8 +186,8 @@ class PageAssembler:
             lines += [marker] if marker else []
             if rng.random() > 0.1:
                 lines.append(Line(title, "related"))
-        if rng.random() < 0.3:
-            lines += rng.choice([page.one("dateline"), page.one("byline"), [Line(page.date(), "related")]])
+        if rng.random() < 0.12:  # the pasted article's own dateline or date, rarely its byline
+            lines += rng.choice([page.one("dateline"), page.one("dateline"), [Line(page.date(), "related")], page.one("byline")])
         if rng.random() < 0.1:
             lines += page.lines("share", rng.randint(1, 3))
         body = other.body
