@@ -2,7 +2,8 @@
 
 * every paragraph (split into chunks of at most ``max_tokens`` word pieces) goes
   through the encoder; its vector is the mean over its chunks of [CLS] state ⊕ mean
-  word-piece state, plus surface features (length, position, cues);
+  word-piece state ⊕ attention-pooled word-piece state, plus surface features
+  (length, position, cues, repetition on the page);
 * a bidirectional GRU runs over the paragraph vectors of each document, so the
   kind of a paragraph depends on the paragraphs around it (after "إقرأ أيضاً"
   everything of the pasted article is ``related``). A recurrent state is the
@@ -35,7 +36,7 @@ from .triples import NUM_PAIR_FEATURES, PAIR_LABELS
 
 # What a checkpoint's network expects of its inputs; a checkpoint written with another
 # format (other paragraph features, no triple head) must be retrained, not silently misread.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def check_format(saved: dict, where: str = "checkpoint") -> None:
@@ -119,13 +120,14 @@ class NewsPageModel(PreTrainedModel):
         self.gazetteer = nn.Embedding(len(config.bio_tags), hidden) if config.use_gazetteer else None
         self.dropout = nn.Dropout(config.dropout)
         self.context = nn.GRU(
-            2 * hidden + config.paragraph_features,
+            3 * hidden + config.paragraph_features,
             config.context_hidden,
             num_layers=config.context_layers,
             batch_first=True,
             bidirectional=True,
         )
-        paragraph_dim = 2 * hidden + config.paragraph_features + 2 * config.context_hidden
+        self.pool_query = nn.Linear(hidden, 1)
+        paragraph_dim = 3 * hidden + config.paragraph_features + 2 * config.context_hidden
         self.kind_head = nn.Sequential(
             nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.kinds))
         )
@@ -181,12 +183,17 @@ class NewsPageModel(PreTrainedModel):
         assert states is not None
         return states
 
-    @staticmethod
-    def chunk_vectors(states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """[CLS] state and mean of the word-piece states of every chunk: [chunks, 2 * hidden]."""
+    def chunk_vectors(self, states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """[CLS] state, mean and attention-pooled word-piece states of every chunk: [chunks, 3 * hidden].
+
+        The attention pool (one learned query) lets a few words decide, as a stance verb
+        («ندد», «رحب») or a read-also marker does, where a mean would dilute them.
+        """
         mask = attention_mask.unsqueeze(-1).to(states.dtype)
         mean = (states * mask).sum(1) / mask.sum(1).clamp(min=1)
-        return torch.cat([states[:, 0], mean], dim=-1)
+        scores = self.pool_query(states).squeeze(-1).float().masked_fill(attention_mask == 0, float("-inf"))
+        pooled = (scores.softmax(-1).unsqueeze(-1).to(states.dtype) * states).sum(1)
+        return torch.cat([states[:, 0], mean, pooled], dim=-1)
 
     def contextualize(
         self,
