@@ -120,3 +120,12 @@ def test_an_authored_page_keeps_its_lines_and_lends_its_article(resources, regis
     assert [p.kind for p in article.body] == ["caption", "text", "text", "text"]
     with pytest.raises(CorpusError, match=r"x:1: paragraphs\[0\]: field 'kind' is 'menu'"):
         parse_page(line.replace('"kind": "ui"', '"kind": "menu"', 1), "x:1", registry)
+
+
+def test_a_mention_is_found_as_a_word_not_inside_a_longer_one():
+    from training.corpus import find_mention
+
+    text = "وزير الرياضة يزور الرياض، ولحماس وفد في القاهرة"
+    assert find_mention(text, "الرياض", 0) == text.index("الرياض،")
+    assert find_mention(text, "حماس", 0) == text.index("حماس")  # after the glued clitic ل
+    assert find_mention("السفير الإسرائيلي", "إسرائيل", 0) == 7  # no whole-word use: the first occurrence

@@ -115,6 +115,33 @@ def split_of(article_id: str, dev: float = 0.1, test: float = 0.1) -> str:
     return "train"
 
 
+_CLITIC_PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل", "وك", "لـ", "بـ", "ولـ", "وبـ", "ل", "ول")
+
+
+def _is_letter(char: str) -> bool:
+    return char.isalpha()
+
+
+def find_mention(text: str, surface: str, cursor: int) -> int:
+    """Where ``surface`` names an actor in ``text`` at or after ``cursor``, or -1.
+
+    The first occurrence that ends at a word boundary and starts at one (or after a
+    glued clitic: «لحماس», «وواشنطن») wins, so «الرياض» is not found inside «الرياضة»;
+    with none, the first occurrence at all (an author may tag a name inside a compound).
+    """
+    first = text.find(surface, cursor)
+    start = first
+    while start >= 0:
+        end = start + len(surface)
+        word_start = start
+        while word_start > 0 and _is_letter(text[word_start - 1]):
+            word_start -= 1
+        if (end == len(text) or not _is_letter(text[end])) and text[word_start:start] in _CLITIC_PREFIXES:
+            return start
+        start = text.find(surface, start + 1)
+    return first
+
+
 def _parse_paragraph(raw: dict, where: str, registry: ActorRegistry) -> ArticleParagraph:
     text = raw.get("text")
     if not isinstance(text, str) or not text.strip() or "\n" in text or text != text.strip():
@@ -131,8 +158,8 @@ def _parse_paragraph(raw: dict, where: str, registry: ActorRegistry) -> ArticleP
         if not (isinstance(item, list) and len(item) == 3):
             raise CorpusError(f"{where}: field 'mentions[{j}]' must be [surface, type, id]")
         surface, entity_type, actor = item
-        start = text.find(surface, cursor)
-        if not surface or start < 0:
+        start = find_mention(text, surface, cursor) if isinstance(surface, str) and surface else -1
+        if start < 0:
             raise CorpusError(f"{where}: field 'mentions[{j}]': «{surface}» not found after offset {cursor}")
         if entity_type not in ENTITY_TYPES:
             raise CorpusError(f"{where}: field 'mentions[{j}]': type {entity_type!r} not in {ENTITY_TYPES}")
