@@ -128,4 +128,4 @@ def test_a_mention_is_found_as_a_word_not_inside_a_longer_one():
     text = "وزير الرياضة يزور الرياض، ولحماس وفد في القاهرة"
     assert find_mention(text, "الرياض", 0) == text.index("الرياض،")
     assert find_mention(text, "حماس", 0) == text.index("حماس")  # after the glued clitic ل
-    assert find_mention("السفير الإسرائيلي", "إسرائيل", 0) == 7  # no whole-word use: the first occurrence
+    assert find_mention("السفير الإسرائيلي", "إسرائيل", 0) == "السفير الإسرائيلي".index("إسرائيل")  # no whole-word use: the first one

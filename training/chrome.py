@@ -5,7 +5,7 @@
 menus, tickers, share rows, consent banners, bylines, photo credits, template residue,
 headlines of other articles… Each category serves a *role* of the page assembler
 (:data:`ROLES`); a role draws from all its categories at once. Items carry placeholders
-(``{outlet}``, ``{author}``, ``{n}``…) that :meth:`ChromeLibrary.fill` completes per page.
+(``{outlet}``, ``{author}``, ``{n}`` a count, ``{m}`` minutes…) that :meth:`ChromeLibrary.fill` completes per page.
 
 Every item belongs to one of two pools by a stable hash of its text: training pages draw
 from the ``train`` pool, dev and test pages from the ``heldout`` pool, so that the dev
