@@ -6,6 +6,10 @@ document-level steps follow, as a reader would resolve names:
 
 * a span the linker cannot place but that is part of a name linked elsewhere in the
   same document takes that name's id («العريض» after «علي العريض»);
+* a registry name that strictly contains a tagged span that is no name by itself, or
+  that covers two or more tagged spans, replaces them («الدولية للطاقة الذرية» →
+  «الوكالة الدولية للطاقة الذرية»; «جيش» + «الاحتلال» → «جيش الاحتلال»), keeping the
+  tagger's type; a span that is a name already («حماس» in «حركة حماس») stays as tagged;
 * optionally, registry names the tagger missed are added where they overlap no tagged
   span (``registry_spans``), with the registry's type.
 
@@ -36,6 +40,7 @@ class ActorPrediction:
 class ActorDecoder:
     linker: ActorLinker
     registry_spans: bool = False
+    registry_refine: bool = True
 
     def paragraph_spans(self, doc: EncodedDocument, tag_ids: dict[int, list[int]], tag_scores: dict[int, list[float]]) -> dict[int, list]:
         """Tagged (start, end, type, score) spans per paragraph, from the chunks that were tagged."""
@@ -46,9 +51,24 @@ class ActorDecoder:
                 spans.setdefault(paragraph, []).extend(decode_tags(words, tag_ids[chunk], tag_scores[chunk]))
         return spans
 
+    def refine(self, text: str, spans: Sequence[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+        """Tagged spans widened or merged to the registry names that contain them (see the module docstring)."""
+        out = sorted(spans)
+        for match in self.linker.registry.find(text):
+            inside = [s for s in out if match.start <= s[0] and s[1] <= match.end]
+            if not inside or (
+                len(inside) == 1 and (inside[0][:2] == (match.start, match.end) or self.linker.known(text[inside[0][0] : inside[0][1]]))
+            ):
+                continue
+            merged = (match.start, match.end, inside[0][2], sum(s[3] for s in inside) / len(inside))
+            out = sorted([s for s in out if s not in inside] + [merged])
+        return out
+
     def paragraph_actors(self, text: str, spans: Sequence[tuple[int, int, str, float]]) -> list[ActorPrediction]:
         actors: list[ActorPrediction] = []
         last_end = -1
+        if self.registry_refine:
+            spans = self.refine(text, spans)
         for start, end, entity_type, score in sorted(spans):
             if start < last_end:  # the same span seen again in an overlapping chunk
                 continue

@@ -80,3 +80,16 @@ def test_the_pair_head_scores_change_with_the_pair(tiny_model):
         logits = tiny_model.pair_logits(spans, torch.tensor([0, 1]), torch.tensor([1, 0]), torch.tensor([0, 0]), paragraphs, features)
     assert logits.shape == (2, 3)
     assert not torch.allclose(logits[0], logits[1])  # (A, B) and (B, A) are told apart
+
+
+def test_registry_names_widen_partial_spans_but_keep_names_tagged_whole(registry):
+    decoder = ActorDecoder(ActorLinker(registry))
+    text = "وقالت اللجنة الدولية للصليب الأحمر إن حركة حماس سلمت الرسالة"
+    partial = (text.index("الدولية"), text.index(" إن"), "ORG", 0.8)
+    hamas = (text.index("حماس"), text.index("حماس") + 4, "ORG", 0.9)
+    found = decoder.paragraph_actors(text, [partial, hamas])
+    assert [(a.text, a.actor) for a in found] == [("اللجنة الدولية للصليب الأحمر", "ICRC"), ("حماس", "HAMAS")]
+    other = "وصل وفد الصليب الأحمر إلى غزة"
+    split = [(8, 14, "ORG", 0.7), (15, 21, "ORG", 0.7)]
+    assert [other[s:e] for s, e, _, _ in split] == ["الصليب", "الأحمر"]
+    assert [(a.text, a.actor) for a in decoder.paragraph_actors(other, split)] == [("الصليب الأحمر", "ICRC")]
