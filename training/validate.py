@@ -1,6 +1,6 @@
 """Validate corpus and SPEC.md files; every error names file, line and field.
 
-    python -m training.validate                      # data/registry.json + data/articles/*.jsonl
+    python -m training.validate                      # data/registry.json + data/articles/*.jsonl + data/pages/*.jsonl
     python -m training.validate pages.jsonl ...      # SPEC.md JSONL documents (gold or pages)
 
 Exit status 1 when any error is found.
@@ -14,40 +14,43 @@ import sys
 from pathlib import Path
 
 from models.registry import ActorRegistry, RegistryError
-from models.spec import validate_documents
+from models.spec import iter_jsonl, validate_documents
 
-from .corpus import CorpusError, parse_article
+from .corpus import CorpusError, parse_article, parse_page
 
 
-def validate_articles(path: Path, registry: ActorRegistry) -> list[str]:
-    """Errors of an authoring file, one per bad article (each line is checked on its own)."""
+def validate_authored(path: Path, registry: ActorRegistry, parse=parse_article) -> list[str]:
+    """Errors of an authoring file (articles, or pages with ``parse_page``), one per bad line; each line is checked on its own."""
     errors: list[str] = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                parse_article(line, f"{path}:{line_no}", registry, path.name)
-            except CorpusError as err:
-                errors.append(str(err))
+    for record in iter_jsonl(path):
+        if record.error:
+            errors.append(record.error)
+            continue
+        try:
+            parse(json.dumps(record.value, ensure_ascii=False), record.where, registry, path.name)
+        except CorpusError as err:
+            errors.append(str(err))
     return errors
 
 
 def validate_corpus(data_dir: Path) -> list[str]:
+    """The registry, every article (data/articles) and every authored page (data/pages); ids unique across them."""
     try:
         registry = ActorRegistry.load(data_dir / "registry.json")
     except (RegistryError, FileNotFoundError) as err:
         return [str(err)]
     errors: list[str] = []
     seen: dict[str, str] = {}
-    for path in sorted((data_dir / "articles").glob("*.jsonl")):
-        errors.extend(validate_articles(path, registry))
-        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            try:
-                article_id = json.loads(line).get("id")
-            except (json.JSONDecodeError, AttributeError):
-                continue
-            if article_id in seen:
-                errors.append(f"{path}:{line_no}: id: {article_id!r} already used at {seen[article_id]}")
-            seen[article_id] = f"{path}:{line_no}"
+    for folder, parse in (("articles", parse_article), ("pages", parse_page)):
+        for path in sorted((data_dir / folder).glob("*.jsonl")):
+            errors.extend(validate_authored(path, registry, parse))
+            for record in iter_jsonl(path):
+                document_id = record.value.get("id") if isinstance(record.value, dict) else None
+                if document_id is None:
+                    continue
+                if document_id in seen:
+                    errors.append(f"{record.where}: id: {document_id!r} already used at {seen[document_id]}")
+                seen[document_id] = record.where
     return errors
 
 
@@ -63,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         checked = ", ".join(map(str, args.files))
     else:
         errors = validate_corpus(args.data_dir)
-        checked = f"{args.data_dir}/registry.json and {args.data_dir}/articles/*.jsonl"
+        checked = f"{args.data_dir}/registry.json, {args.data_dir}/articles/*.jsonl and {args.data_dir}/pages/*.jsonl"
     for error in errors:
         print(error, file=sys.stderr)
     print(f"{checked}: {len(errors)} error(s)")
