@@ -13,7 +13,7 @@ from pathlib import Path
 
 from models.registry import ActorRegistry
 
-from .corpus import SPLITS, load_corpus, split_of
+from .corpus import SPLITS, load_corpus, load_pages, split_of
 
 
 def _table(title: str, counter: Counter, header: str = "value") -> str:
@@ -24,7 +24,9 @@ def _table(title: str, counter: Counter, header: str = "value") -> str:
 def corpus_stats(data_dir: Path) -> dict[str, Counter]:
     registry = ActorRegistry.load(data_dir / "registry.json")
     articles = load_corpus(data_dir / "articles", registry)
-    stats: dict[str, Counter] = {k: Counter() for k in ("file", "topic", "kind", "stance", "type", "polarity", "split", "registry")}
+    stats: dict[str, Counter] = {
+        k: Counter() for k in ("file", "topic", "kind", "stance", "type", "polarity", "split", "registry", "page_file", "page_kind")
+    }
     for article in articles:
         stats["file"][article.source_file] += 1
         stats["topic"][article.topic] += 1
@@ -38,6 +40,9 @@ def corpus_stats(data_dir: Path) -> dict[str, Counter]:
                 stats["polarity"][t["polarity"]] += 1
     for actor in registry:
         stats["registry"][actor.type] += 1
+    for page in load_pages(data_dir / "pages", registry):
+        stats["page_file"][page.source_file] += 1
+        stats["page_kind"].update(p["kind"] for p in page.paragraphs)
     return stats
 
 
@@ -54,14 +59,17 @@ def main(argv: list[str] | None = None) -> None:
     print(_table("Mentions per actor type", stats["type"], "type"))
     print(_table("Triples per polarity", stats["polarity"], "polarity"))
     print(_table("Registry actors per type", stats["registry"], "type"))
+    print(_table("Authored pages per file", stats["page_file"], "file"))
+    print(_table("Authored page lines per kind", stats["page_kind"], "kind"))
     print(f"**Distinct topic tags**: {len(stats['topic'])}\n")
     print(_table("Articles per topic (the 40 most frequent tags)", Counter(dict(stats["topic"].most_common(40))), "topic"))
     built = args.build_dir / "stats.json"
     if built.is_file():
         data = json.loads(built.read_text(encoding="utf-8"))
-        lines = ["**Assembled pages** (`make data`, default settings)\n", "| split | articles | pages | paragraphs |", "|---|---|---|---|"]
+        lines = [f"**Assembled pages** ({built})\n", "| split | articles | authored pages | pages | paragraphs |", "|---|---|---|---|---|"]
         for split in SPLITS:
-            lines.append(f"| {split} | {data['articles'][split]} | {data['pages'][split]} | {sum(data['paragraphs'][split].values())} |")
+            authored = data.get("authored_pages", {}).get(split, 0)
+            lines.append(f"| {split} | {data['articles'][split]} | {authored} | {data['pages'][split]} | {sum(data['paragraphs'][split].values())} |")
         print("\n".join(lines) + "\n")
         kinds: Counter[str] = Counter()
         for split in SPLITS:
