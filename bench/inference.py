@@ -34,6 +34,7 @@ from transformers import BertConfig  # type: ignore[attr-defined]
 
 from models.base import load_tokenizer
 from models.batching import BatchLayout
+from models.checkpoint import DEFAULT_MODEL_DIR
 from models.features import encode_document
 from models.linking import ActorLinker
 from models.modeling import NewsPageConfig, NewsPageModel
@@ -311,7 +312,7 @@ def print_table(result: dict) -> None:
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--model-dir", default="checkpoints/latest", help="checkpoint (its tokenizer and registry serve the random shapes too)"
+        "--model-dir", default=DEFAULT_MODEL_DIR, help="checkpoint (its tokenizer and registry serve the random shapes too)"
     )
     parser.add_argument("--shapes", default="checkpoint,camelbert", help="comma list of: checkpoint, camelbert")
     parser.add_argument("--pages", type=Path, default=Path("data/build/test.jsonl"))

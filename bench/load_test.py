@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from models.checkpoint import DEFAULT_MODEL_DIR
 from training.pages import render_text
 
 
@@ -132,7 +133,7 @@ def measure(args: argparse.Namespace, pages: list[str], dynamic: bool) -> dict:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model-dir", default="checkpoints/latest")
+    parser.add_argument("--model-dir", default=DEFAULT_MODEL_DIR)
     parser.add_argument("--pages", type=Path, default=Path("data/build/test.jsonl"))
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=200)

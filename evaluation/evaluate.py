@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from models.checkpoint import read_metadata
+from models.checkpoint import DEFAULT_MODEL_DIR, read_metadata
 from models.onnx_encoder import BACKENDS
 from models.precision import PRECISIONS
 from models.predictor import Predictor
@@ -118,7 +118,7 @@ def evaluate(
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model-dir", default="checkpoints/latest")
+    parser.add_argument("--model-dir", default=DEFAULT_MODEL_DIR)
     parser.add_argument("--gold", default="data/build/test.jsonl", help="SPEC.md JSONL gold (default: the corpus test split)")
     parser.add_argument("--name", default=None, help="report name (default: the gold file's stem)")
     parser.add_argument("--out", type=Path, default=Path("reports"))

@@ -20,6 +20,7 @@ from .linking import ActorLinker
 from .modeling import NewsPageModel, check_format
 from .registry import ActorRegistry
 
+DEFAULT_MODEL_DIR = "checkpoints/latest"  # where `make train` writes and every tool looks by default
 REGISTRY_FILE = "registry.json"
 LINKER_FILE = "linker.json"
 METADATA_FILE = "training_metadata.json"

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from models.checkpoint import DEFAULT_MODEL_DIR
 from models.onnx_encoder import BACKENDS
 from models.precision import PRECISIONS
 from models.predictor import DEFAULT_MAX_BATCH_TOKENS, Predictor
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("input", type=Path, help="JSONL: one {'id', 'text'} per line")
     parser.add_argument("output", type=Path, help="JSONL: one batch-API item per input line")
-    parser.add_argument("--model-dir", default="checkpoints/latest")
+    parser.add_argument("--model-dir", default=DEFAULT_MODEL_DIR)
     parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="encoder number format (models.precision)")
     parser.add_argument("--backend", default="torch", choices=BACKENDS, help="encoder runtime: torch, or ONNX Runtime fp32/int8 (CPU)")
     parser.add_argument("--cpu-workers", type=int, default=0, help="processes featurising and decoding around the model")

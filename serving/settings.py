@@ -7,11 +7,13 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.checkpoint import DEFAULT_MODEL_DIR
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", protected_namespaces=(), populate_by_name=True)
 
-    model_dir: str = Field("checkpoints/latest", validation_alias="MODEL_DIR", description="Checkpoint directory to serve.")
+    model_dir: str = Field(DEFAULT_MODEL_DIR, validation_alias="MODEL_DIR", description="Checkpoint directory to serve.")
     device: str | None = Field(None, validation_alias="DEVICE", description="torch device (default: cuda if available, else cpu).")
     max_request_bytes: int = Field(
         2_000_000, validation_alias="MAX_REQUEST_BYTES", description="Largest request body accepted (413 above)."

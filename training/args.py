@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import torch
 from transformers import TrainingArguments
 
+from models.checkpoint import DEFAULT_MODEL_DIR
+
 
 @dataclass
 class ModelArguments:
@@ -22,10 +24,14 @@ class ModelArguments:
     context_hidden: int = field(default=128, metadata={"help": "Hidden size of the document-level GRU (each direction)."})
     use_gazetteer: bool = field(default=True, metadata={"help": "Feed registry name matches to the encoder."})
     gazetteer_dropout: float = field(default=0.3, metadata={"help": "Share of training pages whose registry matches are hidden."})
-    token_dropout: float = field(default=0.0, metadata={"help": "Share of word pieces replaced by [MASK] while fine-tuning (regularisation)."})
+    token_dropout: float = field(
+        default=0.0, metadata={"help": "Share of word pieces replaced by [MASK] while fine-tuning (regularisation)."}
+    )
     mlm_steps: int = field(
         default=0,
-        metadata={"help": "Masked-language-model steps over the training pages' text before fine-tuning (domain-adaptive pretraining; 0: none)."},
+        metadata={
+            "help": "Masked-language-model steps over the training pages' text before fine-tuning (domain-adaptive pretraining; 0: none)."
+        },
     )
     mlm_learning_rate: float = field(default=5e-4, metadata={"help": "Learning rate of the MLM pretraining."})
     embedded_hidden_size: int = field(default=256, metadata={"help": "Embedded base: hidden size."})
@@ -51,7 +57,7 @@ class DataArguments:
 def default_training_arguments(**overrides) -> dict:
     """Defaults that suit document batches on a CPU; every one can be overridden by a flag."""
     defaults = {
-        "output_dir": "checkpoints/latest",
+        "output_dir": DEFAULT_MODEL_DIR,
         "num_train_epochs": 1,  # one pass over many freshly assembled pages beats epochs over few
         "per_device_train_batch_size": 4,
         "per_device_eval_batch_size": 8,

@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> None:
         lines = [f"**Assembled pages** ({built})\n", "| split | articles | authored pages | pages | paragraphs |", "|---|---|---|---|---|"]
         for split in SPLITS:
             authored = data.get("authored_pages", {}).get(split, 0)
-            lines.append(f"| {split} | {data['articles'][split]} | {authored} | {data['pages'][split]} | {sum(data['paragraphs'][split].values())} |")
+            lines.append(
+                f"| {split} | {data['articles'][split]} | {authored} | {data['pages'][split]} | {sum(data['paragraphs'][split].values())} |"
+            )
         print("\n".join(lines) + "\n")
         kinds: Counter[str] = Counter()
         for split in SPLITS:
