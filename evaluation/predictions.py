@@ -16,6 +16,7 @@ def as_dict(p: ParagraphPrediction) -> dict:
         "kind_probability": p.kind_probability,
         "stance": p.stance,
         "stance_probability": p.stance_probability,
+        "stance_scores": p.stance_scores,
         "actors": [{"start": a.start, "end": a.end, "type": a.type, "actor": a.actor} for a in p.actors],
         "stances": p.stances,
     }

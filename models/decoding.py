@@ -8,6 +8,7 @@ each paragraph's answer and the per-document picture: its actors and its stance 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -30,6 +31,7 @@ class ParagraphPrediction:
     kind_probability: float
     stance: str | None = None
     stance_probability: float | None = None
+    stance_scores: list[float] | None = None  # the probability of every stance value, in the model's order
     actors: list[ActorPrediction] = field(default_factory=list)
     stances: list[dict] = field(default_factory=list)  # holder, target, polarity, probability
     truncated: bool = False  # the model saw only the first ``max_paragraph_chars`` characters
@@ -69,6 +71,7 @@ class Decoder:
     kinds: list[str]
     stances: list[str]
     max_paragraph_chars: int | None = None
+    stance_bias: list[float] | None = None  # added to the stance log-probabilities before the argmax (calibration)
 
     def __post_init__(self) -> None:
         self.label_kinds = {label: [i for i, k in enumerate(self.kinds) if label_of(k) == label] for label in LABELS}
@@ -95,9 +98,11 @@ class Decoder:
             )
             if kind_id in self.body_kind_ids:
                 stance = outputs.stance_probs[index]
-                stance_id = _argmax(stance)
+                bias = self.stance_bias or [0.0] * len(stance)
+                stance_id = _argmax([math.log(max(p, 1e-12)) + b for p, b in zip(stance, bias, strict=True)])
                 prediction.stance = self.stances[stance_id]
                 prediction.stance_probability = round(stance[stance_id], 4)
+                prediction.stance_scores = [round(p, 4) for p in stance]
                 prediction.actors = outputs.actors.get(index, [])
                 prediction.stances = outputs.triples.get(index, [])
             out.append(prediction)

@@ -70,6 +70,8 @@ class NewsPageConfig(PretrainedConfig):
         stance_class_weights: list[float] | None = None,
         pair_labels: list[str] | None = None,
         pair_class_weights: list[float] | None = None,
+        stance_logit_bias: list[float] | None = None,
+        pair_none_bias: float = 0.0,
         format_version: int = FORMAT_VERSION,
         paragraph_features: int | None = None,
         **kwargs,
@@ -93,6 +95,10 @@ class NewsPageConfig(PretrainedConfig):
         self.stance_class_weights = stance_class_weights
         self.pair_labels = list(pair_labels or PAIR_LABELS)
         self.pair_class_weights = pair_class_weights
+        # decision offsets set on dev pages after training (training.calibrate): added to the
+        # log-probabilities before the argmax, they shift the decision, not the reported probability
+        self.stance_logit_bias = stance_logit_bias
+        self.pair_none_bias = pair_none_bias
 
 
 @dataclass

@@ -15,6 +15,7 @@ model (:mod:`models.workers`).
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
@@ -98,7 +99,8 @@ class Predictor:
         self.encode_fn = encode_fn or self._encode
         self.config = model.config
         self.featurizer = Featurizer(tokenizer, registry if self.config.use_gazetteer else None, self.config.max_tokens, self.config.stride)
-        self.decoder = Decoder(list(self.config.kinds), list(self.config.stances), max_paragraph_chars)
+        self.decoder = Decoder(list(self.config.kinds), list(self.config.stances), max_paragraph_chars, self.config.stance_logit_bias)
+        self.pair_none_bias = float(getattr(self.config, "pair_none_bias", 0.0))  # raise it for fewer, surer triples
         self.actor_decoder = ActorDecoder(linker, registry_spans=registry_spans)
         self._pool = WorkerPool(self.featurizer, self.decoder, cpu_workers) if cpu_workers > 0 else None
 
@@ -322,7 +324,10 @@ class Predictor:
         probs = logits.float().softmax(-1).tolist()
         labels = list(self.config.pair_labels)
         for (d, candidate, _, _), p in zip(kept, probs, strict=True):
-            best = max(range(len(p)), key=p.__getitem__)
+            adjusted = [
+                math.log(max(q, 1e-12)) + (self.pair_none_bias if label == "none" else 0.0) for q, label in zip(p, labels, strict=True)
+            ]
+            best = max(range(len(p)), key=adjusted.__getitem__)
             if labels[best] != "none":
                 triple = {
                     "holder": candidate.holder,

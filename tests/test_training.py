@@ -52,3 +52,16 @@ def test_stance_weights_favour_rare_values():
     weights = dict(zip(("neutral", "supportive", "critical", "mixed"), stance_class_weights(docs), strict=True))
     assert weights["critical"] > weights["neutral"]
     assert abs(sum(weights.values()) / 4 - 1) < 1e-3
+
+
+def test_stance_offsets_raise_a_swallowed_class_and_leave_a_fitted_model_alone():
+    from training.calibrate import fit_stance_bias
+
+    gold = [{"paragraphs": [{"kind": "text", "stance": s} for s in ["neutral"] * 6 + ["supportive"] * 3]}]
+    # the model gives supportive paragraphs 0.3 and neutral ones 0.1 of supportive: argmax says neutral for all
+    scores = [[0.8, 0.1, 0.05, 0.05]] * 6 + [[0.6, 0.3, 0.05, 0.05]] * 3
+    pred = [[{"stance_scores": sc} for sc in scores]]
+    bias = fit_stance_bias(gold, pred)
+    assert bias[0] == 0.0 and bias[1] > 0.5  # supportive is lifted over its neutral twin
+    fitted = [[0.8, 0.1, 0.05, 0.05]] * 6 + [[0.1, 0.8, 0.05, 0.05]] * 3
+    assert fit_stance_bias(gold, [[{"stance_scores": sc} for sc in fitted]]) == [0.0, 0.0, 0.0, 0.0]

@@ -33,6 +33,9 @@ class ModelArguments:
             "help": "Masked-language-model steps over the training pages' text before fine-tuning (domain-adaptive pretraining; 0: none)."
         },
     )
+    calibrate: bool = field(
+        default=True, metadata={"help": "Fit stance and triple decision offsets on the dev pages after training (training.calibrate)."}
+    )
     mlm_learning_rate: float = field(default=5e-4, metadata={"help": "Learning rate of the MLM pretraining."})
     embedded_hidden_size: int = field(default=256, metadata={"help": "Embedded base: hidden size."})
     embedded_layers: int = field(default=4, metadata={"help": "Embedded base: transformer layers."})

@@ -34,6 +34,7 @@ from models.triples import PAIR_LABELS
 
 from .args import DataArguments, ModelArguments, default_training_arguments
 from .build_data import build
+from .calibrate import calibrate
 from .data import DocumentCollator, featurize_dataset, load_documents
 from .pages import PageConfig
 from .pretrain import mlm_texts, pretrain_encoder
@@ -197,8 +198,13 @@ def main(argv: list[str] | None = None) -> dict:
     train_result = trainer.train()
     train_seconds = time.perf_counter() - started
     metrics = dict(train_result.metrics)
+    calibration: dict = {}
     if eval_documents:
         metrics.update(trainer.evaluate())
+        if model_args.calibrate:
+            predictor = Predictor(cast(NewsPageModel, trainer.model), base.tokenizer, registry, linker, device=training_args.device)
+            calibration = calibrate(predictor, eval_documents)
+            metrics.update(trainer.evaluate(metric_key_prefix="eval_calibrated"))
     output_dir = Path(training_args.output_dir)
     for stale in output_dir.glob("checkpoint-*"):
         shutil.rmtree(stale)
@@ -220,6 +226,7 @@ def main(argv: list[str] | None = None) -> dict:
             "data": vars(data_args),
             "training": {k: v for k, v in training_args.to_dict().items() if isinstance(v, (int, float, str, bool, type(None)))},
         },
+        "calibration": calibration,
         "metrics": {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v))},
         "log_history": trainer.state.log_history,
     }
