@@ -93,3 +93,11 @@ def test_registry_names_widen_partial_spans_but_keep_names_tagged_whole(registry
     split = [(8, 14, "ORG", 0.7), (15, 21, "ORG", 0.7)]
     assert [other[s:e] for s, e, _, _ in split] == ["الصليب", "الأحمر"]
     assert [(a.text, a.actor) for a in decoder.paragraph_actors(other, split)] == [("الصليب الأحمر", "ICRC")]
+
+
+def test_places_and_unknown_actors_neither_hold_nor_receive_a_stance():
+    mentions = [
+        [_m(0, 0, 4, "ORG", "HAMAS"), _m(0, 8, 12, "LOC", "GAZA_STRIP"), _m(0, 15, 20, "LOC", "ISR"), _m(0, 25, 30, "ORG", "فصائل")]
+    ]
+    pairs = {(c.holder, c.target) for c in candidate_pairs(mentions, [40])}
+    assert pairs == {("HAMAS", "ISR"), ("ISR", "HAMAS")}

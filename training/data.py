@@ -18,7 +18,7 @@ from transformers import PreTrainedTokenizerFast
 from models.features import EncodedDocument, encode_document, mention_pieces, tag_labels
 from models.labels import BODY_KINDS, IGNORE_INDEX, KIND2ID, STANCE2ID
 from models.registry import ActorRegistry
-from models.triples import MentionRef, candidate_pairs, pair_label
+from models.triples import NUM_PAIR_FEATURES, MentionRef, candidate_pairs, pair_label
 
 _INT_LIST = Sequence(Value("int64"))
 FEATURES = Features(
@@ -205,7 +205,6 @@ class DocumentCollator:
         bag_offsets = [0]
         for pieces in span_pieces[:-1]:
             bag_offsets.append(bag_offsets[-1] + len(pieces))
-        n_features = len(pairs["pair_features"][0]) if pairs["pair_features"] else 0
 
         return {
             "input_ids": input_ids,
@@ -223,6 +222,6 @@ class DocumentCollator:
             "pair_holder": torch.tensor(pairs["pair_holder"], dtype=torch.long),
             "pair_target": torch.tensor(pairs["pair_target"], dtype=torch.long),
             "pair_paragraph": torch.tensor(pairs["pair_paragraph"], dtype=torch.long),
-            "pair_features": torch.tensor(pairs["pair_features"], dtype=torch.float).reshape(-1, n_features),
+            "pair_features": torch.tensor(pairs["pair_features"], dtype=torch.float).reshape(-1, NUM_PAIR_FEATURES),
             "pair_labels": torch.tensor(pairs["pair_labels"], dtype=torch.long),
         }
