@@ -19,6 +19,7 @@ from .cues import NUM_CUE_FEATURES, cue_features, folded
 from .labels import BIO2ID, BIO_TAGS, IGNORE_INDEX
 from .registry import ActorRegistry
 from .text import normalize_with_offsets
+from .triples import PairCandidate
 
 _DIGIT_RE = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
@@ -125,6 +126,31 @@ def encode_document(
     repeated = repetition_features(texts)
     doc.paragraph_features = [paragraph_features(t, i, len(texts)) + repeated[i] for i, t in enumerate(texts)]
     return doc
+
+
+PieceSpan = tuple[int, list[int]]  # a chunk of the document and word-piece positions in it
+
+
+def candidate_spans(doc: EncodedDocument, candidate: PairCandidate) -> tuple[PieceSpan, PieceSpan, PieceSpan] | None:
+    """The word pieces of a stance pair: the holder's mention, the target's, and the text between them.
+
+    The between span lies in the target's chunk: the pieces after the earlier mention and
+    before the later one (the verb and preposition that carry the stance: «ندد … بـ»); for an
+    implicit holder, named in an earlier paragraph, the pieces before the target. It may be
+    empty (its vector is then zero). None when a mention lies outside every chunk.
+    """
+    holder, target = candidate.holder_mention, candidate.target_mention
+    held = mention_pieces(doc, holder.paragraph, holder.start, holder.end)
+    aimed = mention_pieces(doc, target.paragraph, target.start, target.end)
+    if held is None or aimed is None:
+        return None
+    if holder.paragraph == target.paragraph:
+        low, high = min(holder.end, target.end), max(holder.start, target.start)
+    else:
+        low, high = 0, target.start
+    spans = doc.token_spans[aimed[0]]
+    between = [i for i, span in enumerate(spans) if span is not None and low <= span[0] and span[1] <= high]
+    return held, aimed, (aimed[0], between)
 
 
 def mention_pieces(doc: EncodedDocument, paragraph: int, start: int, end: int) -> tuple[int, list[int]] | None:

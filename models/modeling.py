@@ -13,7 +13,8 @@
   BIO actor tags on every word piece (from token states plus the context of its
   paragraph), and stance triples: every candidate (holder, target) pair of a body
   paragraph (:mod:`models.triples`) is scored none / supportive / critical from the
-  two actors' mention states, their product, the paragraph and a few pair features.
+  two actors' mention states, their product, the words between them, the paragraph
+  and a few pair features.
 
 Registry matches enter the encoder as a learned embedding added to the word
 embeddings (a gazetteer feature); it is zero-initialised, so a pre-trained encoder
@@ -36,7 +37,7 @@ from .triples import NUM_PAIR_FEATURES, PAIR_LABELS
 
 # What a checkpoint's network expects of its inputs; a checkpoint written with another
 # format (other paragraph features, no triple head) must be retrained, not silently misread.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 def check_format(saved: dict, where: str = "checkpoint") -> None:
@@ -142,7 +143,7 @@ class NewsPageModel(PreTrainedModel):
         )
         self.tag_head = nn.Linear(hidden + 2 * config.context_hidden, len(config.bio_tags))
         self.pair_head = nn.Sequential(
-            nn.Linear(3 * hidden + paragraph_dim + NUM_PAIR_FEATURES, hidden),
+            nn.Linear(4 * hidden + paragraph_dim + NUM_PAIR_FEATURES, hidden),
             nn.GELU(),
             nn.Dropout(config.dropout),
             nn.Linear(hidden, len(config.pair_labels)),
@@ -243,13 +244,22 @@ class NewsPageModel(PreTrainedModel):
         spans: torch.Tensor,
         pair_holder: torch.Tensor,
         pair_target: torch.Tensor,
+        pair_between: torch.Tensor,
         pair_paragraph: torch.Tensor,
         paragraph_repr: torch.Tensor,
         pair_features: torch.Tensor,
     ) -> torch.Tensor:
-        """Scores (none, supportive, critical) of candidate (holder, target) pairs of mention vectors."""
+        """Scores (none, supportive, critical) of candidate (holder, target) pairs.
+
+        From the holder's and target's mention vectors, their product, the vector of the
+        words between them (where the stance verb and its preposition are), the paragraph
+        and the pair features.
+        """
         holder, target = spans[pair_holder], spans[pair_target]
-        pair_repr = torch.cat([holder, target, holder * target, paragraph_repr[pair_paragraph], pair_features.to(spans.dtype)], dim=-1)
+        between = spans[pair_between]
+        pair_repr = torch.cat(
+            [holder, target, holder * target, between, paragraph_repr[pair_paragraph], pair_features.to(spans.dtype)], dim=-1
+        )
         return self.pair_head(self.dropout(pair_repr))
 
     def forward(
@@ -268,6 +278,7 @@ class NewsPageModel(PreTrainedModel):
         span_offsets: torch.Tensor | None = None,
         pair_holder: torch.Tensor | None = None,
         pair_target: torch.Tensor | None = None,
+        pair_between: torch.Tensor | None = None,
         pair_paragraph: torch.Tensor | None = None,
         pair_features: torch.Tensor | None = None,
         pair_labels: torch.Tensor | None = None,
@@ -280,9 +291,9 @@ class NewsPageModel(PreTrainedModel):
         tag_logits = self.tag(states, context[chunk_paragraph])
         pair_logits = None
         if pair_holder is not None and pair_holder.numel() and span_pieces is not None and span_offsets is not None:
-            assert pair_target is not None and pair_paragraph is not None and pair_features is not None
+            assert pair_target is not None and pair_between is not None and pair_paragraph is not None and pair_features is not None
             spans = self.span_vectors(states.reshape(-1, states.shape[-1]), span_pieces, span_offsets)
-            pair_logits = self.pair_logits(spans, pair_holder, pair_target, pair_paragraph, paragraph_repr, pair_features)
+            pair_logits = self.pair_logits(spans, pair_holder, pair_target, pair_between, pair_paragraph, paragraph_repr, pair_features)
 
         losses: dict[str, torch.Tensor] = {}
         ce = nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX)

@@ -29,7 +29,7 @@ from .actors import ActorDecoder, ActorPrediction
 from .batching import BatchLayout, gather_bucket, plan_buckets
 from .checkpoint import load_checkpoint
 from .decoding import Decoder, DocumentOutputs, DocumentPrediction, ParagraphPrediction, summarize_document
-from .features import EncodedDocument, Featurizer, mention_pieces
+from .features import EncodedDocument, Featurizer, candidate_spans
 from .linking import ActorLinker
 from .modeling import NewsPageModel
 from .onnx_encoder import BACKENDS, prepare_onnx_encoder
@@ -284,26 +284,25 @@ class Predictor:
         if not candidates:
             return out
         where = {chunk: (b, row) for b, (indices, _) in enumerate(buckets) for row, chunk in enumerate(indices)}
-        span_ids: dict[tuple[int, int, int], int] = {}
+        span_ids: dict[tuple[int, int, tuple[int, ...]], int] = {}
         by_bucket: dict[int, list[tuple[int, list[int]]]] = {}  # bucket → (span id, flat rows in that bucket's states)
-        kept: list[tuple[int, PairCandidate, int, int]] = []
+        kept: list[tuple[int, PairCandidate, tuple[int, int, int]]] = []
 
-        def span_of(d: int, mention: MentionRef) -> int | None:
-            key = (d, mention.paragraph, mention.start)
+        def span_id(d: int, found: tuple[int, list[int]]) -> int:
+            chunk = layout.chunk_offsets[d] + found[0]
+            key = (d, chunk, tuple(found[1]))
             if key not in span_ids:
-                found = mention_pieces(layout.documents[d], mention.paragraph, mention.start, mention.end)
-                if found is None:
-                    return None
-                b, row = where[layout.chunk_offsets[d] + found[0]]
+                b, row = where[chunk]
                 width = buckets[b][1].shape[1]
                 span_ids[key] = len(span_ids)
                 by_bucket.setdefault(b, []).append((span_ids[key], [row * width + piece for piece in found[1]]))
             return span_ids[key]
 
         for d, candidate in candidates:
-            holder, target = span_of(d, candidate.holder_mention), span_of(d, candidate.target_mention)
-            if holder is not None and target is not None:
-                kept.append((d, candidate, holder, target))
+            found = candidate_spans(layout.documents[d], candidate)
+            if found is not None:
+                holder, target, between = (span_id(d, f) for f in found)
+                kept.append((d, candidate, (holder, target, between)))
         if not kept:
             return out
         spans = paragraph_repr.new_zeros(len(span_ids), buckets[0][1].shape[-1])
@@ -315,15 +314,16 @@ class Predictor:
             spans[self._tensor([span for span, _ in members])] = vectors.to(spans.dtype)
         logits = self.model.pair_logits(
             spans,
-            self._tensor([h for _, _, h, _ in kept]),
-            self._tensor([t for _, _, _, t in kept]),
-            self._tensor([layout.paragraph_offsets[d] + c.paragraph for d, c, _, _ in kept]),
+            self._tensor([ids[0] for _, _, ids in kept]),
+            self._tensor([ids[1] for _, _, ids in kept]),
+            self._tensor([ids[2] for _, _, ids in kept]),
+            self._tensor([layout.paragraph_offsets[d] + c.paragraph for d, c, _ in kept]),
             paragraph_repr,
-            torch.tensor([c.features for _, c, _, _ in kept], device=self.device),
+            torch.tensor([c.features for _, c, _ in kept], device=self.device),
         )
         probs = logits.float().softmax(-1).tolist()
         labels = list(self.config.pair_labels)
-        for (d, candidate, _, _), p in zip(kept, probs, strict=True):
+        for (d, candidate, _), p in zip(kept, probs, strict=True):
             adjusted = [
                 math.log(max(q, 1e-12)) + (self.pair_none_bias if label == "none" else 0.0) for q, label in zip(p, labels, strict=True)
             ]

@@ -73,11 +73,13 @@ def test_the_pair_head_scores_change_with_the_pair(tiny_model):
     tiny_model.eval()
     hidden = tiny_model.config.encoder["hidden_size"]
     spans = torch.randn(3, hidden)
-    paragraph_dim = tiny_model.pair_head[0].in_features - 3 * hidden - 12
+    paragraph_dim = tiny_model.pair_head[0].in_features - 4 * hidden - 12
     paragraphs = torch.randn(1, paragraph_dim)
     features = torch.zeros(2, 12)
     with torch.no_grad():
-        logits = tiny_model.pair_logits(spans, torch.tensor([0, 1]), torch.tensor([1, 0]), torch.tensor([0, 0]), paragraphs, features)
+        logits = tiny_model.pair_logits(
+            spans, torch.tensor([0, 1]), torch.tensor([1, 0]), torch.tensor([2, 2]), torch.tensor([0, 0]), paragraphs, features
+        )
     assert logits.shape == (2, 3)
     assert not torch.allclose(logits[0], logits[1])  # (A, B) and (B, A) are told apart
 
@@ -101,3 +103,18 @@ def test_places_and_unknown_actors_neither_hold_nor_receive_a_stance():
     ]
     pairs = {(c.holder, c.target) for c in candidate_pairs(mentions, [40])}
     assert pairs == {("HAMAS", "ISR"), ("ISR", "HAMAS")}
+
+
+def test_the_words_between_a_pair_are_its_own_span(pages, tokenizer, registry):
+    from models.features import candidate_spans, encode_document
+    from models.triples import MentionRef, PairCandidate
+
+    text = "ندد حزب الله بالغارات وحمل الاحتلال المسؤولية"
+    doc = encode_document([text], tokenizer, registry, 64, 8)
+    holder = MentionRef(0, 4, 12, "ORG", "HEZBOLLAH")
+    target = MentionRef(0, text.index("الاحتلال"), text.index("الاحتلال") + 8, "ORG", "ISR")
+    found = candidate_spans(doc, PairCandidate(0, "HEZBOLLAH", "ISR", holder, target, False, ()))
+    assert found is not None
+    spans = doc.token_spans[found[2][0]]
+    between = "".join(text[spans[i][0] : spans[i][1]] for i in found[2][1])
+    assert between.replace(" ", "") == "بالغاراتوحمل"

@@ -25,7 +25,7 @@ class ModelArguments:
     use_gazetteer: bool = field(default=True, metadata={"help": "Feed registry name matches to the encoder."})
     gazetteer_dropout: float = field(default=0.3, metadata={"help": "Share of training pages whose registry matches are hidden."})
     token_dropout: float = field(
-        default=0.0, metadata={"help": "Share of word pieces replaced by [MASK] while fine-tuning (regularisation)."}
+        default=0.1, metadata={"help": "Share of word pieces replaced by [MASK] while fine-tuning (regularisation)."}
     )
     mlm_steps: int = field(
         default=0,
@@ -52,7 +52,7 @@ class DataArguments:
     train_file: str | None = field(default=None, metadata={"help": "SPEC.md JSONL pages to train on (default: built from data_dir)."})
     validation_file: str | None = field(default=None, metadata={"help": "SPEC.md JSONL pages for dev evaluation (default: built)."})
     build_dir: str = field(default="data/build", metadata={"help": "Where assembled pages are written."})
-    pages_per_article: int = field(default=8, metadata={"help": "Pages assembled per training article (each a fresh random page)."})
+    pages_per_article: int = field(default=3, metadata={"help": "Pages assembled per training article (each a fresh random page)."})
     max_train_documents: int | None = field(default=None, metadata={"help": "Truncate the training set (smoke runs)."})
     max_eval_documents: int | None = field(default=None, metadata={"help": "Truncate the dev set."})
 

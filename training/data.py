@@ -15,7 +15,7 @@ import torch
 from datasets import Dataset, DatasetDict, Features, Sequence, Value, load_dataset
 from transformers import PreTrainedTokenizerFast
 
-from models.features import EncodedDocument, encode_document, mention_pieces, tag_labels
+from models.features import EncodedDocument, candidate_spans, encode_document, tag_labels
 from models.labels import BODY_KINDS, IGNORE_INDEX, KIND2ID, STANCE2ID
 from models.registry import ActorRegistry
 from models.triples import NUM_PAIR_FEATURES, MentionRef, candidate_pairs, pair_label
@@ -34,6 +34,7 @@ FEATURES = Features(
         "span_pieces": Sequence(_INT_LIST),
         "pair_holder": _INT_LIST,
         "pair_target": _INT_LIST,
+        "pair_between": _INT_LIST,
         "pair_paragraph": _INT_LIST,
         "pair_features": Sequence(Sequence(Value("float32"))),
         "pair_labels": _INT_LIST,
@@ -71,14 +72,12 @@ def pair_examples(paragraphs: list[dict], doc: EncodedDocument) -> dict[str, lis
             [MentionRef(index, a["start"], a["end"], a["type"], a.get("actor") or p["text"][a["start"] : a["end"]]) for a in p["actors"]]
         )
     out: dict[str, list] = {
-        k: [] for k in ("span_chunk", "span_pieces", "pair_holder", "pair_target", "pair_paragraph", "pair_features", "pair_labels")
+        k: []
+        for k in ("span_chunk", "span_pieces", "pair_holder", "pair_target", "pair_between", "pair_paragraph", "pair_features", "pair_labels")
     }
     spans: dict[tuple, int] = {}
 
-    def span_of(mention: MentionRef) -> int | None:
-        found = mention_pieces(doc, mention.paragraph, mention.start, mention.end)
-        if found is None:
-            return None
+    def span_id(found: tuple[int, list[int]]) -> int:
         key = (found[0], tuple(found[1]))
         if key not in spans:
             spans[key] = len(spans)
@@ -87,12 +86,14 @@ def pair_examples(paragraphs: list[dict], doc: EncodedDocument) -> dict[str, lis
         return spans[key]
 
     for candidate in candidate_pairs(mentions, [len(p["text"]) for p in paragraphs]):
-        holder, target = span_of(candidate.holder_mention), span_of(candidate.target_mention)
-        if holder is None or target is None:
+        found = candidate_spans(doc, candidate)
+        if found is None:
             continue
+        holder, target, between = (span_id(f) for f in found)
         gold = paragraphs[candidate.paragraph]
         out["pair_holder"].append(holder)
         out["pair_target"].append(target)
+        out["pair_between"].append(between)
         out["pair_paragraph"].append(candidate.paragraph)
         out["pair_features"].append(list(candidate.features))
         out["pair_labels"].append(pair_label(candidate, gold.get("stances") or []) if gold.get("stance") else IGNORE_INDEX)
@@ -167,7 +168,7 @@ class DocumentCollator:
         stances: list[int] = []
         span_chunks: list[int] = []
         span_pieces: list[list[int]] = []
-        pairs: dict[str, list] = {"pair_holder": [], "pair_target": [], "pair_paragraph": [], "pair_features": [], "pair_labels": []}
+        pairs: dict[str, list] = {k: [] for k in ("pair_holder", "pair_target", "pair_between", "pair_paragraph", "pair_features", "pair_labels")}
         offset = 0
         for doc_index, feature in enumerate(features):
             span_offset = len(span_chunks)
@@ -175,6 +176,7 @@ class DocumentCollator:
             span_pieces.extend(feature.get("span_pieces") or [])
             pairs["pair_holder"].extend(h + span_offset for h in feature.get("pair_holder") or [])
             pairs["pair_target"].extend(t + span_offset for t in feature.get("pair_target") or [])
+            pairs["pair_between"].extend(b + span_offset for b in feature.get("pair_between") or [])
             pairs["pair_paragraph"].extend(p + offset for p in feature.get("pair_paragraph") or [])
             pairs["pair_features"].extend(feature.get("pair_features") or [])
             pairs["pair_labels"].extend(feature.get("pair_labels") or [])
@@ -221,6 +223,7 @@ class DocumentCollator:
             "span_offsets": torch.tensor(bag_offsets if span_pieces else [], dtype=torch.long),
             "pair_holder": torch.tensor(pairs["pair_holder"], dtype=torch.long),
             "pair_target": torch.tensor(pairs["pair_target"], dtype=torch.long),
+            "pair_between": torch.tensor(pairs["pair_between"], dtype=torch.long),
             "pair_paragraph": torch.tensor(pairs["pair_paragraph"], dtype=torch.long),
             "pair_features": torch.tensor(pairs["pair_features"], dtype=torch.float).reshape(-1, NUM_PAIR_FEATURES),
             "pair_labels": torch.tensor(pairs["pair_labels"], dtype=torch.long),
