@@ -36,8 +36,8 @@ eval-seeds:  ## evaluate on the seed gold files beside the repo (../shared/eval)
 	$(PYTHON) -m evaluation.evaluate --model-dir $(MODEL_DIR) --gold ../shared/eval/seeds-kinds.jsonl --name seeds-kinds
 
 WORKERS ?= 1
-gate:  ## fail when the reports of `make eval eval-seeds` fall below evaluation/floors.json
-	$(PYTHON) -m evaluation.gate reports/test/metrics.json reports/seeds-gold/metrics.json reports/seeds-kinds/metrics.json
+gate:  ## fail when the reports of `make eval-real eval eval-seeds` fall below evaluation/floors.json
+	$(PYTHON) -m evaluation.gate reports/real-dev/metrics.json reports/test/metrics.json reports/seeds-gold/metrics.json reports/seeds-kinds/metrics.json
 
 serve:  ## serve $(MODEL_DIR) with uvicorn (settings from the environment, see README)
 	MODEL_DIR=$(MODEL_DIR) $(PYTHON) -m uvicorn --factory serving.app:app_factory --host $(HOST) --port $(PORT) --workers $(WORKERS) --timeout-graceful-shutdown 30 --no-access-log
