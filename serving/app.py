@@ -9,11 +9,13 @@ GET  /metrics              Prometheus metrics
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -21,6 +23,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from models import __version__
 from models.labels import BIO_TAGS, KINDS, LABELS, STANCES
@@ -37,7 +40,8 @@ logger = logging.getLogger(__name__)
 
 TRAIN_HINT = "train one with `make train` (or set MODEL_DIR to a checkpoint directory)"
 WARMUP_TEXT = "عنوان تجريبي للتحمية\nحجم الخط\nوقال المتحدث إن الوفد وصل إلى القاهرة صباح اليوم."
-ERRORS: dict[int | str, dict] = {code: {"model": ErrorResponse} for code in (400, 413, 415, 422, 503)}
+ERRORS: dict[int | str, dict] = {code: {"model": ErrorResponse} for code in (400, 408, 413, 415, 422, 503)}
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that went away before the answer: not a server error
 
 
 class ApiError(Exception):
@@ -46,8 +50,68 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}, "request_id": request_id_var.get()})
+class BodyTimeout(ApiError):
+    """The body did not complete in time; the answer closes the connection, whose unread rest is garbage."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(408, "body_timeout", message)
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"error": {"code": code, "message": message}, "request_id": request_id_var.get()}, headers=headers
+    )
+
+
+async def client_closed(_: Request, __: ClientDisconnect) -> JSONResponse:
+    """A client that disconnects mid-body (or promised more body than it sent, then left) is counted under 499.
+
+    Nobody reads this answer; it exists so that the access log and the request counter
+    record the request as the client's doing, in one INFO line, with no traceback and
+    no status 500 that would page someone for a server that did nothing wrong.
+    """
+    return _error(CLIENT_CLOSED_REQUEST, "client_closed_request", "the client closed the connection before the request body was complete")
+
+
+class Admission:
+    """Counts the /v1 requests in flight, so that shutdown can refuse new ones and wait for these to finish."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextmanager
+    def enter(self) -> Iterator[None]:
+        if self.closed:
+            raise ApiError(503, "shutting_down", "the service is shutting down; retry on another instance")
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            if not self.in_flight:
+                self._idle.set()
+
+    async def close(self, grace_s: float) -> bool:
+        """Refuse new requests and wait up to ``grace_s`` for those in flight; False if some were still running."""
+        self.closed = True
+        with anyio.move_on_after(grace_s):
+            await self._idle.wait()
+        return not self.in_flight
+
+
+async def shut_down(state, grace_s: float) -> None:
+    """The lifespan's shutdown, in this order: /ready turns 503 (load balancers stop sending),
+    new /v1 requests get 503 shutting_down, requests in flight finish (up to ``grace_s``),
+    and only then does the batcher stop, after finishing what is queued."""
+    state.ready = False
+    if not await state.admission.close(grace_s):
+        logger.warning("%d requests still in flight after %g s of shutdown grace (SHUTDOWN_GRACE_S)", state.admission.in_flight, grace_s)
+    if state.batcher is not None:
+        await state.batcher.close()  # what is queued finishes; later submissions get 503
 
 
 def check_text(text: str, settings: Settings) -> str:
@@ -72,19 +136,33 @@ def check_text(text: str, settings: Settings) -> str:
 
 
 async def read_body(request: Request, settings: Settings) -> tuple[str, str]:
-    """The request body as text and its media type, within the byte limit, UTF-8, JSON or plain text."""
+    """The request body as text and its media type, within the byte limit and read timeout, UTF-8, JSON or plain text.
+
+    The timeout covers the whole body, so a client that stalls mid-body (or declares a
+    Content-Length it never sends) gets a 408 and its connection closed instead of holding
+    the request open for ever. A client that disconnects raises ClientDisconnect (→ 499).
+    """
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.max_request_bytes:
         raise ApiError(
             413, "request_too_large", f"request body is {declared} bytes; the limit is {settings.max_request_bytes} (MAX_REQUEST_BYTES)"
         )
     body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > settings.max_request_bytes:
-            raise ApiError(
-                413, "request_too_large", f"request body exceeds the limit of {settings.max_request_bytes} bytes (MAX_REQUEST_BYTES)"
-            )
+    try:
+        with anyio.fail_after(settings.body_read_timeout_s):
+            async for chunk in request.stream():
+                body.extend(chunk)
+                if len(body) > settings.max_request_bytes:
+                    raise ApiError(
+                        413,
+                        "request_too_large",
+                        f"request body exceeds the limit of {settings.max_request_bytes} bytes (MAX_REQUEST_BYTES)",
+                    )
+    except TimeoutError as err:
+        raise BodyTimeout(
+            f"the request body did not arrive within {settings.body_read_timeout_s:g} s (BODY_READ_TIMEOUT_S); "
+            f"{len(body)} bytes came of {declared or 'an unknown number'}"
+        ) from err
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         return bytes(body).decode("utf-8"), media_type
@@ -116,6 +194,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = app.state
         state.predictor, state.load_error, state.ready, state.batcher = predictor, None, False, None
+        state.admission = Admission()
         if state.predictor is None:
             try:
                 state.predictor = Predictor.from_pretrained(
@@ -158,9 +237,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
             await state.batcher.submit([WARMUP_TEXT])  # warm up: the first real request is not the slow one
             state.ready = True
         yield
-        state.ready = False
-        if state.batcher is not None:
-            await state.batcher.close()  # requests in flight finish; new ones get 503
+        await shut_down(state, settings.shutdown_grace_s)
         if state.predictor is not None and predictor is None:  # we loaded it, so we stop its workers
             state.predictor.close()
 
@@ -176,7 +253,9 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, err: ApiError) -> JSONResponse:
-        return _error(err.status, err.code, err.message)
+        return _error(err.status, err.code, err.message, {"Connection": "close"} if isinstance(err, BodyTimeout) else None)
+
+    app.add_exception_handler(ClientDisconnect, client_closed)  # type: ignore[arg-type]
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
@@ -219,6 +298,8 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     async def ready(request: Request) -> JSONResponse:
         if request.app.state.ready:
             return JSONResponse({"ready": True, "detail": None})
+        if request.app.state.admission.closed:
+            return JSONResponse({"ready": False, "detail": "shutting down"}, status_code=503)
         detail = request.app.state.load_error or "warming up"
         return JSONResponse(
             {"ready": False, "detail": f"{detail}; {TRAIN_HINT}" if request.app.state.load_error else detail}, status_code=503
@@ -243,6 +324,10 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         },
     )
     async def classify(request: Request) -> dict:
+        with request.app.state.admission.enter():
+            return await _classify(request)
+
+    async def _classify(request: Request) -> dict:
         loaded, batcher = _batcher(request)
         decoded, media_type = await read_body(request, settings)
         if media_type == "text/plain":
@@ -267,6 +352,10 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         },
     )
     async def classify_batch(request: Request) -> dict:
+        with request.app.state.admission.enter():
+            return await _classify_batch(request)
+
+    async def _classify_batch(request: Request) -> dict:
         loaded, batcher = _batcher(request)
         decoded, media_type = await read_body(request, settings)
         if media_type != "application/json":

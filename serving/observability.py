@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import time
 import uuid
 
@@ -12,9 +13,46 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import Scope
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 logger = logging.getLogger("serving.access")
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+UNMATCHED = "unmatched"
+
+
+def accept_request_id(given: str | None) -> str:
+    """The caller's X-Request-ID if it is at most 128 characters of ``[A-Za-z0-9._:-]``, else a fresh one.
+
+    The id is echoed into a response header and every log line of the request, so an
+    unbounded or arbitrary one would let a caller bloat or forge log entries.
+    """
+    if given and REQUEST_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
+
+
+def route_label(scope: Scope) -> str:
+    """The route template a request is counted under: never the raw path, so metrics stay bounded.
+
+    FastAPI records only its API routes in ``scope["route"]``; the documentation routes
+    (/docs, /openapi.json) and trailing-slash redirects are found here by matching the
+    app's routes, a redirect under the route it redirects to.
+    """
+    path = getattr(scope.get("route"), "path", None)
+    if path:
+        return path
+    routes = getattr(getattr(scope.get("app"), "router", None), "routes", [])
+    requested = scope.get("path", "")
+    candidates = [requested, requested.rstrip("/") if requested.endswith("/") else requested + "/"]
+    for candidate in filter(None, candidates):
+        for route in routes:
+            match, _ = route.matches({**scope, "path": candidate})
+            if match is not Match.NONE and getattr(route, "path", None):
+                return route.path
+    return UNMATCHED
 
 
 class JsonFormatter(logging.Formatter):
@@ -76,7 +114,7 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         self.metrics = metrics
 
     async def dispatch(self, request: Request, call_next) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = accept_request_id(request.headers.get("x-request-id"))
         token = request_id_var.set(request_id)
         start = time.perf_counter()
         status = 500
@@ -87,8 +125,7 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
             return response
         finally:
             elapsed = time.perf_counter() - start
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
+            path = route_label(request.scope)
             self.metrics.requests.labels(path, str(status)).inc()
             self.metrics.latency.labels(path).observe(elapsed)
             logger.info(

@@ -52,5 +52,17 @@ class Settings(BaseSettings):
         description="Processes that featurise and decode the documents of a batch around the model (for GPU servers with spare cores).",
     )
     dynamic_batching: bool = Field(True, validation_alias="DYNAMIC_BATCHING", description="Group concurrent requests into model batches.")
+    body_read_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        validation_alias="BODY_READ_TIMEOUT_S",
+        description="Longest time to receive a whole request body (408 after), so a client that stalls mid-body cannot hold a request open.",
+    )
+    shutdown_grace_s: float = Field(
+        30.0,
+        ge=0,
+        validation_alias="SHUTDOWN_GRACE_S",
+        description="On shutdown, how long requests already in flight may take to finish before the batcher closes.",
+    )
     workers: int = Field(1, validation_alias="WORKERS", description="uvicorn worker processes (make serve).")
     log_json: bool = Field(True, validation_alias="LOG_JSON", description="Structured (JSON lines) logs.")
