@@ -73,7 +73,16 @@ def pair_examples(paragraphs: list[dict], doc: EncodedDocument) -> dict[str, lis
         )
     out: dict[str, list] = {
         k: []
-        for k in ("span_chunk", "span_pieces", "pair_holder", "pair_target", "pair_between", "pair_paragraph", "pair_features", "pair_labels")
+        for k in (
+            "span_chunk",
+            "span_pieces",
+            "pair_holder",
+            "pair_target",
+            "pair_between",
+            "pair_paragraph",
+            "pair_features",
+            "pair_labels",
+        )
     }
     spans: dict[tuple, int] = {}
 
@@ -168,7 +177,9 @@ class DocumentCollator:
         stances: list[int] = []
         span_chunks: list[int] = []
         span_pieces: list[list[int]] = []
-        pairs: dict[str, list] = {k: [] for k in ("pair_holder", "pair_target", "pair_between", "pair_paragraph", "pair_features", "pair_labels")}
+        pairs: dict[str, list] = {
+            k: [] for k in ("pair_holder", "pair_target", "pair_between", "pair_paragraph", "pair_features", "pair_labels")
+        }
         offset = 0
         for doc_index, feature in enumerate(features):
             span_offset = len(span_chunks)
