@@ -129,3 +129,19 @@ def test_a_mention_is_found_as_a_word_not_inside_a_longer_one():
     assert find_mention(text, "الرياض", 0) == text.index("الرياض،")
     assert find_mention(text, "حماس", 0) == text.index("حماس")  # after the glued clitic ل
     assert find_mention("السفير الإسرائيلي", "إسرائيل", 0) == "السفير الإسرائيلي".index("إسرائيل")  # no whole-word use: the first one
+
+
+def test_build_refuses_data_that_does_not_validate_and_names_the_line(data_dir, tmp_path):
+    import shutil
+
+    from training.build_data import CorpusError, build
+
+    bad_root = tmp_path / "data"
+    shutil.copytree(data_dir, bad_root)
+    bad = {"id": "bad-1", "topic": "diplomacy", "paragraphs": [{"kind": "text", "text": "رحبت القاهرة بالاتفاق", "mentions": None}]}
+    articles = bad_root / "articles" / "tiny.jsonl"
+    articles.write_text(articles.read_text(encoding="utf-8") + json.dumps(bad, ensure_ascii=False) + "\n", encoding="utf-8")
+    line = len(articles.read_text(encoding="utf-8").splitlines())
+    with pytest.raises(CorpusError, match=rf"tiny.jsonl:{line}: paragraphs\[0\]: field 'mentions'"):
+        build(bad_root, tmp_path / "build", seed=5, config=PageConfig(pages_per_article=2))
+    assert not (tmp_path / "build" / "train.jsonl").exists()

@@ -20,11 +20,25 @@ from models.registry import ActorRegistry
 
 from .corpus import SPLITS, load_corpus, load_pages, split_of
 from .pages import PageAssembler, PageConfig
+from .validate import validate_corpus
 
 logger = logging.getLogger(__name__)
 
 
+class CorpusError(ValueError):
+    """The authored data does not validate; the message lists the first problems with file, line and field."""
+
+
+def check_corpus_or_fail(data_dir: Path, shown: int = 20) -> None:
+    """Refuse to build from data that ``make validate-data`` would reject, before any loader trusts its types."""
+    errors = validate_corpus(data_dir)
+    if errors:
+        more = f"\n… and {len(errors) - shown} more" if len(errors) > shown else ""
+        raise CorpusError(f"{len(errors)} problem(s) in {data_dir} (run `make validate-data`):\n" + "\n".join(errors[:shown]) + more)
+
+
 def build(data_dir: Path, out_dir: Path, seed: int, config: PageConfig, eval_pages_per_article: int = 3) -> dict:
+    check_corpus_or_fail(data_dir)
     registry = ActorRegistry.load(data_dir / "registry.json")
     articles = load_corpus(data_dir / "articles", registry)
     authored = load_pages(data_dir / "pages", registry)
