@@ -76,20 +76,21 @@ class RegistryError(ValueError):
         super().__init__("\n".join(self.errors))
 
 
-def _type_name(value: object) -> str:
+def type_name(value: object) -> str:
+    """A JSON value's type as error messages name it (``null`` for None); the registry, SPEC and corpus validators share it."""
     return "null" if value is None else type(value).__name__
 
 
 def registry_problems(data: object) -> list[tuple[str | None, str]]:
     """Every problem of a registry mapping, as (actor id or None, what is wrong with which field)."""
     if not isinstance(data, dict):
-        return [(None, f"the registry must be a JSON object mapping ids to entries, found {_type_name(data)}")]
+        return [(None, f"the registry must be a JSON object mapping ids to entries, found {type_name(data)}")]
     problems: list[tuple[str | None, str]] = []
     for actor_id, entry in data.items():
         if not isinstance(actor_id, str) or not _ID_RE.match(actor_id):
             problems.append((actor_id, f"id {actor_id!r} is not an upper-case identifier"))
         if not isinstance(entry, dict):
-            problems.append((actor_id, f"the entry must be an object, found {_type_name(entry)}"))
+            problems.append((actor_id, f"the entry must be an object, found {type_name(entry)}"))
             continue
         if entry.get("type") not in ENTITY_TYPES:
             problems.append((actor_id, f"field 'type': {entry.get('type')!r} not in {ENTITY_TYPES}"))
@@ -97,10 +98,10 @@ def registry_problems(data: object) -> list[tuple[str | None, str]]:
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
             problems.append((actor_id, f"field 'names' must be a non-empty list of strings, found {names!r:.60}"))
         if not isinstance(entry.get("name_en", ""), str | None):
-            problems.append((actor_id, f"field 'name_en' must be a string, found {_type_name(entry['name_en'])}"))
+            problems.append((actor_id, f"field 'name_en' must be a string, found {type_name(entry['name_en'])}"))
         affiliation = entry.get("affiliation")
         if affiliation is not None and not isinstance(affiliation, str):
-            problems.append((actor_id, f"field 'affiliation' must be an id string or null, found {_type_name(affiliation)}"))
+            problems.append((actor_id, f"field 'affiliation' must be an id string or null, found {type_name(affiliation)}"))
         elif affiliation is not None and affiliation not in data:
             problems.append((actor_id, f"field 'affiliation': {affiliation!r} is not in the registry"))
     return problems

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from .labels import BODY_KINDS, ENTITY_TYPES, KINDS, POLARITIES, STANCES
-from .registry import ActorRegistry
+from .registry import ActorRegistry, type_name
 
 
 class SpecError(ValueError):
@@ -82,10 +82,6 @@ class CheckResult:
         return f"{self.records} record(s), {self.valid} valid, {len(self.errors)} error(s)"
 
 
-def _type_name(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
 def _is_offset(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -93,11 +89,11 @@ def _is_offset(value: object) -> TypeGuard[int]:
 def validate_paragraph(p: object, where: str, registry: ActorRegistry | None) -> list[str]:
     """Errors of one SPEC.md paragraph; ``where`` is ``file:line: paragraphs[i]``."""
     if not isinstance(p, dict):
-        return [f"{where}: a paragraph must be an object, found {_type_name(p)}"]
+        return [f"{where}: a paragraph must be an object, found {type_name(p)}"]
     errors = []
     text = p.get("text")
     if not isinstance(text, str) or not text.strip():
-        found = repr(text) if isinstance(text, str) else _type_name(text)
+        found = repr(text) if isinstance(text, str) else type_name(text)
         errors.append(f"{where}.text: must be a non-empty string, found {found}")
         text = None
     elif "\n" in text or "\r" in text or text != text.strip():
@@ -115,17 +111,17 @@ def validate_paragraph(p: object, where: str, registry: ActorRegistry | None) ->
         errors.append(f"{where}.stance: {p['stance']!r} is not one of {', '.join(STANCES)}")
     actors, triples = p.get("actors"), p.get("stances")
     if actors is not None and not isinstance(actors, list):  # null: not annotated (seeds-kinds)
-        errors.append(f"{where}.actors: must be a list, found {_type_name(actors)}")
+        errors.append(f"{where}.actors: must be a list, found {type_name(actors)}")
         actors = None
     if triples is not None and not isinstance(triples, list):
-        errors.append(f"{where}.stances: must be a list, found {_type_name(triples)}")
+        errors.append(f"{where}.stances: must be a list, found {type_name(triples)}")
         triples = None
     for j, a in enumerate(actors or []):
         errors.extend(_actor_errors(a, f"{where}.actors[{j}]", text, registry))
     for j, t in enumerate(triples or []):
         at = f"{where}.stances[{j}]"
         if not isinstance(t, dict):
-            errors.append(f"{at}: must be an object, found {_type_name(t)}")
+            errors.append(f"{at}: must be an object, found {type_name(t)}")
             continue
         for key in ("holder", "target"):
             if not isinstance(t.get(key), str) or not t[key].strip():
@@ -138,7 +134,7 @@ def validate_paragraph(p: object, where: str, registry: ActorRegistry | None) ->
 def _actor_errors(a: object, at: str, text: str | None, registry: ActorRegistry | None) -> list[str]:
     """Errors of one actor mention of a paragraph whose text is ``text`` (None when the text itself is bad)."""
     if not isinstance(a, dict):
-        return [f"{at}: must be an object, found {_type_name(a)}"]
+        return [f"{at}: must be an object, found {type_name(a)}"]
     errors = []
     start, end = a.get("start"), a.get("end")
     if not (_is_offset(start) and _is_offset(end)):
@@ -155,7 +151,7 @@ def _actor_errors(a: object, at: str, text: str | None, registry: ActorRegistry 
         errors.append(f"{at}.type: {a.get('type')!r} is not one of {', '.join(ENTITY_TYPES)}")
     actor = a.get("actor")
     if actor is not None and not isinstance(actor, str):
-        errors.append(f"{at}.actor: must be an id string or null, found {_type_name(actor)}")
+        errors.append(f"{at}.actor: must be an id string or null, found {type_name(actor)}")
     elif registry is not None and actor is not None and actor not in registry:
         errors.append(f"{at}.actor: {actor!r} is not in the registry")
     return errors
@@ -164,7 +160,7 @@ def _actor_errors(a: object, at: str, text: str | None, registry: ActorRegistry 
 def validate_document(doc: object, where: str, registry: ActorRegistry | None) -> list[str]:
     """Errors of one SPEC.md document; ``where`` is ``file:line``."""
     if not isinstance(doc, dict):
-        return [f"{where}: a document must be a JSON object, found {_type_name(doc)}"]
+        return [f"{where}: a document must be a JSON object, found {type_name(doc)}"]
     paragraphs = doc.get("paragraphs")
     if not isinstance(paragraphs, list) or not paragraphs:
         return [f"{where}: paragraphs: a document needs a non-empty 'paragraphs' list, found {paragraphs!r:.40}"]

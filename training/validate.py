@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from models.labels import BODY_KINDS, ENTITY_TYPES, POLARITIES
-from models.registry import ActorRegistry, RegistryError
+from models.registry import ActorRegistry, RegistryError, type_name
 from models.spec import CheckResult, check_documents, iter_jsonl
 
 from .corpus import CorpusError, parse_article, parse_page
@@ -25,22 +25,18 @@ from .corpus import CorpusError, parse_article, parse_page
 Parse = Callable[..., object]
 
 
-def _type_name(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
 def _authored_paragraph_errors(p: object, at: str) -> list[str]:
     """Type errors of one authored paragraph (those the corpus loader would crash on or let through)."""
     if not isinstance(p, dict):
-        return [f"{at}: a paragraph must be an object, found {_type_name(p)}"]
+        return [f"{at}: a paragraph must be an object, found {type_name(p)}"]
     errors = []
     if not isinstance(p.get("text"), str):
-        errors.append(f"{at}: field 'text' must be a string, found {_type_name(p.get('text'))}")
+        errors.append(f"{at}: field 'text' must be a string, found {type_name(p.get('text'))}")
     if p.get("kind") not in BODY_KINDS:  # boilerplate lines of a page carry only text and kind
         return errors
     mentions, triples = p.get("mentions", []), p.get("stances", [])
     if not isinstance(mentions, list):
-        errors.append(f"{at}: field 'mentions' must be a list of [surface, type, id], found {_type_name(mentions)}")
+        errors.append(f"{at}: field 'mentions' must be a list of [surface, type, id], found {type_name(mentions)}")
         mentions = []
     for j, item in enumerate(mentions):
         if not (isinstance(item, list) and len(item) == 3):
@@ -52,9 +48,9 @@ def _authored_paragraph_errors(p: object, at: str) -> list[str]:
         if entity_type not in ENTITY_TYPES:
             errors.append(f"{at}: field 'mentions[{j}][1]' (type) is {entity_type!r:.40}; expected one of {', '.join(ENTITY_TYPES)}")
         if actor is not None and not isinstance(actor, str):
-            errors.append(f"{at}: field 'mentions[{j}][2]' (id) must be a string or null, found {_type_name(actor)}")
+            errors.append(f"{at}: field 'mentions[{j}][2]' (id) must be a string or null, found {type_name(actor)}")
     if not isinstance(triples, list):
-        errors.append(f"{at}: field 'stances' must be a list of [holder, target, polarity], found {_type_name(triples)}")
+        errors.append(f"{at}: field 'stances' must be a list of [holder, target, polarity], found {type_name(triples)}")
         triples = []
     for j, item in enumerate(triples):
         if not (isinstance(item, list) and len(item) == 3):
@@ -71,7 +67,7 @@ def _authored_paragraph_errors(p: object, at: str) -> list[str]:
 def authored_record_errors(value: object, where: str) -> list[str]:
     """Type errors of one authored article or page (``where`` is file:line); all of them, not only the first."""
     if not isinstance(value, dict):
-        return [f"{where}: a record must be a JSON object, found {_type_name(value)}"]
+        return [f"{where}: a record must be a JSON object, found {type_name(value)}"]
     errors = []
     if not isinstance(value.get("id"), str) or not value["id"].strip():
         errors.append(f"{where}: field 'id' must be a non-empty string, found {value.get('id')!r:.40}")
@@ -127,19 +123,24 @@ def validate_authored(path: Path, registry: ActorRegistry, parse: Parse = parse_
     return check_authored(path, registry, parse).errors
 
 
+def load_registry(path: Path, result: CheckResult) -> ActorRegistry | None:
+    """The registry at ``path``, or None with its errors (all of them, with lines) added to ``result``."""
+    try:
+        return ActorRegistry.load(path)
+    except RegistryError as err:
+        result.errors.extend(err.errors)
+    except OSError as err:
+        result.errors.append(f"{path}: cannot be read ({err.strerror or err})")
+    return None
+
+
 def check_corpus(data_dir: Path) -> CheckResult:
     """The registry, every article (data/articles) and every authored page (data/pages); ids unique across them.
 
     When the registry does not load, its errors are reported and the records are checked for types only.
     """
     result = CheckResult()
-    registry: ActorRegistry | None = None
-    try:
-        registry = ActorRegistry.load(data_dir / "registry.json")
-    except RegistryError as err:
-        result.errors.extend(err.errors)
-    except OSError as err:
-        result.errors.append(f"{data_dir / 'registry.json'}: cannot be read ({err.strerror or err})")
+    registry = load_registry(data_dir / "registry.json", result)
     seen: dict[str, str] = {}
     for folder, parse in (("articles", parse_article), ("pages", parse_page)):
         for path in sorted((data_dir / folder).glob("*.jsonl")):
@@ -160,14 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.files:
         result = CheckResult()
-        registry = None
-        if args.registry:
-            try:
-                registry = ActorRegistry.load(args.registry)
-            except RegistryError as err:
-                result.errors.extend(err.errors)
-            except OSError as err:
-                result.errors.append(f"{args.registry}: cannot be read ({err.strerror or err})")
+        registry = load_registry(args.registry, result) if args.registry else None
         for path in args.files:
             result.add(check_documents(path, registry))
         checked = ", ".join(map(str, args.files))
