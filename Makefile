@@ -10,7 +10,7 @@ BASE_MODEL ?=
 
 install:  ## install the CPU build of torch, then the project with all extras
 	$(PYTHON) -m pip install "torch==2.13.0"
-	$(PYTHON) -m pip install -e ".[train,serve,dev,bench]"
+	$(PYTHON) -m pip install -e ".[train,serve,dev,bench,crawl]"
 
 data:  ## merge nothing, just assemble pages from data/ into data/build/
 	$(PYTHON) -m training.build_data
@@ -45,8 +45,9 @@ serve:  ## serve $(MODEL_DIR) with uvicorn (settings from the environment, see R
 load-test:  ## loopback load test, with and without dynamic batching → bench/results/load_test.json
 	$(PYTHON) -m bench.load_test --model-dir $(MODEL_DIR) --compare --out bench/results/load_test.json $(ARGS)
 
-classify:  ## label a JSONL file of pages offline: make classify IN=pages.jsonl OUT=labelled.jsonl
-	$(PYTHON) -m serving.bulk $(IN) $(OUT) --model-dir $(MODEL_DIR) $(ARGS)
+ENGINE ?= local
+classify:  ## classify a crawl: make classify IN=pages.jsonl|folder|'glob' OUT=folder [ENGINE=ray] (a rerun resumes)
+	$(PYTHON) -m serving.crawl $(IN) --out $(OUT) --engine $(ENGINE) --model-dir $(MODEL_DIR) $(ARGS)
 
 export-onnx:  ## export the encoder of $(MODEL_DIR) to ONNX (float32 and dynamic int8) into $(MODEL_DIR)/onnx/
 	$(PYTHON) -m models.onnx_encoder $(MODEL_DIR)

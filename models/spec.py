@@ -36,23 +36,28 @@ class JsonlRecord:
         return f"{self.path}:{self.line}"
 
 
+def parse_jsonl_line(raw: bytes, path: str | Path, number: int) -> JsonlRecord | None:
+    """One line of a JSONL file (``number`` counts from 1), parsed; None for a blank line."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return JsonlRecord(str(path), number, error=f"{path}:{number}: not UTF-8 (byte {err.start})")
+    if not line.strip():
+        return None
+    try:
+        return JsonlRecord(str(path), number, json.loads(line))
+    except json.JSONDecodeError as err:
+        return JsonlRecord(str(path), number, error=f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})")
+    except RecursionError:
+        return JsonlRecord(str(path), number, error=f"{path}:{number}: JSON nested too deeply")
+
+
 def iter_jsonl(path: str | Path) -> Iterator[JsonlRecord]:
     """The non-blank lines of a JSONL file, parsed; a line that is not UTF-8 or not JSON comes back with its error."""
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, 1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                yield JsonlRecord(str(path), number, error=f"{path}:{number}: not UTF-8 (byte {err.start})")
-                continue
-            if not line.strip():
-                continue
-            try:
-                yield JsonlRecord(str(path), number, json.loads(line))
-            except json.JSONDecodeError as err:
-                yield JsonlRecord(str(path), number, error=f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})")
-            except RecursionError:
-                yield JsonlRecord(str(path), number, error=f"{path}:{number}: JSON nested too deeply")
+            if (record := parse_jsonl_line(raw, path, number)) is not None:
+                yield record
 
 
 def read_jsonl(path: str | Path) -> list:

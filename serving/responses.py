@@ -1,4 +1,4 @@
-"""The SPEC.md response of one classified document, shared by the API and the bulk CLI."""
+"""The SPEC.md response of one classified document, served by the API (single and batch routes)."""
 
 from __future__ import annotations
 
