@@ -4,6 +4,13 @@ Starts the service (uvicorn, 127.0.0.1, a free port) on a checkpoint, sends a fi
 of requests from N concurrent clients, and reports throughput, p50/p95/p99 latency,
 errors, and the server's memory before and after. ``--compare`` runs it with and without
 dynamic batching. Bounded in count and time; it stops by itself.
+
+``--head-of-line`` measures fairness instead: clients send maximum-size pages (2,000
+paragraphs) back to back while one client sends one-line requests, every 50 ms, for
+``--time-limit`` seconds; it reports the one-line requests' p50/p95/p99/max latency and
+the server's memory before, at its peak, and after the large requests (once idle), with
+the large-request lane on and off (``LARGE_REQUEST_TOKENS=0``); then the server's memory
+one second after each of ten maximum-size pages sent one after another, on and off.
 """
 
 from __future__ import annotations
@@ -40,8 +47,8 @@ def load_pages(path: Path, limit: int) -> list[str]:
     return [render_text(d, seed=i) for i, d in enumerate(docs)]
 
 
-def start_server(model_dir: str, port: int, dynamic: bool, wait_ms: float, timeout: float = 120) -> subprocess.Popen:
-    env = dict(os.environ, MODEL_DIR=model_dir, DYNAMIC_BATCHING=str(dynamic).lower(), BATCH_WAIT_MS=str(wait_ms), LOG_JSON="true")
+def start_server(model_dir: str, port: int, dynamic: bool, wait_ms: float, timeout: float = 120, **extra: str) -> subprocess.Popen:
+    env = dict(os.environ, MODEL_DIR=model_dir, DYNAMIC_BATCHING=str(dynamic).lower(), BATCH_WAIT_MS=str(wait_ms), LOG_JSON="true", **extra)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -131,6 +138,121 @@ def measure(args: argparse.Namespace, pages: list[str], dynamic: bool) -> dict:
     return result
 
 
+def quantiles_ms(latencies: list[float]) -> dict:
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+    return {
+        "p50_ms": round(q[49] * 1000, 1),
+        "p95_ms": round(q[94] * 1000, 1),
+        "p99_ms": round(q[98] * 1000, 1),
+        "max_ms": round(max(latencies) * 1000, 1),
+    }
+
+
+async def run_head_of_line(url: str, huge: str, line: str, large_clients: int, seconds: float, memory: psutil.Process) -> dict:
+    small: list[float] = []
+    large: list[float] = []
+    small_errors = large_errors = 0
+    peak = 0
+    deadline = time.perf_counter() + seconds
+
+    async def large_client(http: httpx.AsyncClient) -> None:
+        nonlocal large_errors
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            response = await http.post(url, json={"text": huge})
+            large_errors += response.status_code != 200
+            large.append(time.perf_counter() - start)
+
+    async def small_client(http: httpx.AsyncClient) -> None:
+        nonlocal small_errors
+        await asyncio.sleep(1.0)  # the first large page is running
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            response = await http.post(url, json={"text": line})
+            small_errors += response.status_code != 200
+            small.append(time.perf_counter() - start)
+            await asyncio.sleep(0.05)
+
+    async def watch_memory() -> None:
+        nonlocal peak
+        while time.perf_counter() < deadline:
+            peak = max(peak, memory.memory_info().rss)
+            await asyncio.sleep(0.1)
+
+    async with httpx.AsyncClient(timeout=300) as http:
+        await asyncio.gather(small_client(http), watch_memory(), *(large_client(http) for _ in range(large_clients)))
+    return {
+        "one_line_requests": len(small),
+        "one_line_errors": small_errors,
+        **quantiles_ms(small),
+        "large_requests": len(large),
+        "large_errors": large_errors,
+        "large_mean_s": round(statistics.mean(large), 2) if large else None,
+        "rss_peak_mb": round(peak / 2**20, 1),
+    }
+
+
+def measure_head_of_line(args: argparse.Namespace, pages: list[str], lane: bool) -> dict:
+    huge = max_size_page(pages)
+    line = "قال وزير الخارجية إن المحادثات ستستأنف الأسبوع المقبل في القاهرة."
+    port = _free_port()
+    server = start_server(args.model_dir, port, True, args.batch_wait_ms, LARGE_REQUEST_TOKENS="4096" if lane else "0")
+    try:
+        memory = psutil.Process(server.pid)
+        before = memory.memory_info().rss
+        result = asyncio.run(
+            run_head_of_line(f"http://127.0.0.1:{port}/v1/classify", huge, line, args.large_clients, args.time_limit, memory)
+        )
+        time.sleep(3.0)  # idle: what the server keeps after the large requests
+        result["rss_before_mb"] = round(before / 2**20, 1)
+        result["rss_after_idle_mb"] = round(memory.memory_info().rss / 2**20, 1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    result["large_request_lane"] = lane
+    return result
+
+
+def max_size_page(pages: list[str]) -> str:
+    paragraphs = [p for page in pages for p in page.splitlines() if p.strip()]
+    return "\n".join((paragraphs * (2000 // max(1, len(paragraphs)) + 1))[:2000])
+
+
+def measure_memory_after_large(args: argparse.Namespace, pages: list[str], lane: bool, count: int = 10) -> dict:
+    """Server RSS at start-up and one second after each of ``count`` maximum-size pages sent one after another."""
+    huge = max_size_page(pages)
+    port = _free_port()
+    server = start_server(args.model_dir, port, True, args.batch_wait_ms, LARGE_REQUEST_TOKENS="4096" if lane else "0")
+    try:
+        memory = psutil.Process(server.pid)
+        rss = [round(memory.memory_info().rss / 2**20)]
+        for _ in range(count):
+            response = httpx.post(f"http://127.0.0.1:{port}/v1/classify", json={"text": huge}, timeout=300)
+            response.raise_for_status()
+            time.sleep(1.0)
+            rss.append(round(memory.memory_info().rss / 2**20))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"large-request lane {'on' if lane else 'off'}: RSS MB at start-up, then after each of {count} max-size pages: {rss}")
+    return {"large_request_lane": lane, "rss_mb_after_each_large": rss}
+
+
+def main_head_of_line(args: argparse.Namespace, pages: list[str]) -> list[dict]:
+    runs = [measure_head_of_line(args, pages, True), measure_head_of_line(args, pages, False)]
+    runs += [measure_memory_after_large(args, pages, True), measure_memory_after_large(args, pages, False)]
+    print(
+        "| large-request lane | large pages sent | one-line requests | p50 ms | p95 ms | p99 ms | max ms | RSS before → peak → idle after (MB) |"
+    )
+    print("|" + "---|" * 8)
+    for r in runs[:2]:
+        print(
+            f"| {'on' if r['large_request_lane'] else 'off'} | {r['large_requests']} (mean {r['large_mean_s']} s) | {r['one_line_requests']} "
+            f"| {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} | {r['rss_before_mb']} → {r['rss_peak_mb']} → {r['rss_after_idle_mb']} |"
+        )
+    return runs
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", default=DEFAULT_MODEL_DIR)
@@ -140,9 +262,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--time-limit", type=float, default=300, help="seconds; the test stops sending after this")
     parser.add_argument("--batch-wait-ms", type=float, default=5.0)
     parser.add_argument("--compare", action="store_true", help="run with and without dynamic batching")
+    parser.add_argument(
+        "--head-of-line", action="store_true", help="one-line latency while maximum-size pages run (see the module docstring)"
+    )
+    parser.add_argument("--large-clients", type=int, default=1, help="--head-of-line: clients sending maximum-size pages")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = parser.parse_args(argv)
     pages = load_pages(args.pages, 200)
+    if args.head_of_line:
+        runs = main_head_of_line(args, pages)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(runs, indent=1) + "\n")
+        return runs
     runs = [measure(args, pages, True)] + ([measure(args, pages, False)] if args.compare else [])
     header = (
         "| dynamic batching | clients | requests | errors | req/s | paragraphs/s | p50 ms | p95 ms | p99 ms | RSS before → after (MB) |"

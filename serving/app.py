@@ -12,16 +12,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 import anyio
+import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -31,6 +32,7 @@ from models.predictor import DocumentPrediction, Predictor
 from models.text import lone_surrogate, split_paragraphs
 
 from .batching import BatcherClosed, DynamicBatcher
+from .memory import freeze_startup_objects, trim_heap
 from .observability import RequestContextMiddleware, ServiceMetrics, configure_logging, request_id_var
 from .responses import to_response
 from .schemas import BatchRequest, BatchResponse, ClassifyRequest, ClassifyResponse, ErrorResponse, HealthResponse, ReadyResponse
@@ -222,6 +224,15 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
                 metrics.documents.inc(len(predictions))
                 return predictions
 
+            def run_large(texts: list[str]) -> list[DocumentPrediction]:
+                """A large request on half of torch's threads (a per-thread setting), the other half free for small ones."""
+                threads = torch.get_num_threads()
+                torch.set_num_threads(max(1, threads // 2))
+                try:
+                    return run_batch(texts)
+                finally:
+                    torch.set_num_threads(threads)
+
             def on_batch(requests: int, documents: int) -> None:
                 metrics.batch_requests.observe(requests)
                 metrics.batch_documents.observe(documents)
@@ -232,9 +243,13 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
                 max_wait_ms=settings.batch_wait_ms,
                 enabled=settings.dynamic_batching,
                 on_batch=on_batch,
+                large_request_tokens=settings.large_request_tokens or None,
+                run_large=run_large,
+                after_large=trim_heap,
             )
             state.batcher.start()
             await state.batcher.submit([WARMUP_TEXT])  # warm up: the first real request is not the slow one
+            freeze_startup_objects()
             state.ready = True
         yield
         await shut_down(state, settings.shutdown_grace_s)
@@ -323,11 +338,11 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
             }
         },
     )
-    async def classify(request: Request) -> dict:
+    async def classify(request: Request) -> Response:
         with request.app.state.admission.enter():
             return await _classify(request)
 
-    async def _classify(request: Request) -> dict:
+    async def _classify(request: Request) -> Response:
         loaded, batcher = _batcher(request)
         decoded, media_type = await read_body(request, settings)
         if media_type == "text/plain":
@@ -341,7 +356,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
                 f'content type {media_type or "(none)"!r} is not supported; send application/json {{"text": ...}} or text/plain',
             )
         (prediction,) = await _predict(batcher, [check_text(text, settings)])
-        return to_response(prediction, loaded, settings.model_dir)
+        return await render(ClassifyResponse, lambda: to_response(prediction, loaded, settings.model_dir))
 
     @app.post(
         "/v1/classify/batch",
@@ -351,11 +366,11 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}}}}
         },
     )
-    async def classify_batch(request: Request) -> dict:
+    async def classify_batch(request: Request) -> Response:
         with request.app.state.admission.enter():
             return await _classify_batch(request)
 
-    async def _classify_batch(request: Request) -> dict:
+    async def _classify_batch(request: Request) -> Response:
         loaded, batcher = _batcher(request)
         decoded, media_type = await read_body(request, settings)
         if media_type != "application/json":
@@ -377,11 +392,14 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
                 valid.append(i)
             except ApiError as err:
                 results[i]["error"] = {"code": err.code, "message": err.message}
-        if valid:
-            predictions = await _predict(batcher, [documents[i].text for i in valid])
+        predictions = await _predict(batcher, [documents[i].text for i in valid]) if valid else []
+
+        def build() -> dict:
             for i, prediction in zip(valid, predictions, strict=True):
                 results[i].update(ok=True, result=to_response(prediction, loaded, settings.model_dir))
-        return {"results": results}
+            return {"results": results}
+
+        return await render(BatchResponse, build)
 
     def openapi() -> dict:
         """The generated schema plus the request models that the routes parse themselves."""
@@ -397,6 +415,20 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+async def render(model: type[BaseModel], build: Callable[[], dict]) -> Response:
+    """Build, validate and serialise a response in a worker thread, not on the event loop.
+
+    For a 2,000-paragraph page this is a few hundred milliseconds of Python; done on the
+    event loop (as FastAPI does with ``response_model`` for async routes) it would stall
+    every other request, however small, for that long.
+    """
+
+    def work() -> bytes:
+        return model.model_validate(build()).model_dump_json().encode("utf-8")
+
+    return Response(await anyio.to_thread.run_sync(work), media_type="application/json")
 
 
 def app_factory() -> FastAPI:

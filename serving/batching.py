@@ -8,6 +8,15 @@ dispatched at once; ``max_wait_ms`` is spent waiting for company only when the l
 batches were shared, i.e. when there is concurrent traffic to wait for. When a shared
 batch fails, each of its requests is retried alone once, so a request that cannot be
 classified fails by itself and its neighbours still get their answers.
+
+Large requests (more than ``large_request_tokens`` estimated word pieces, e.g. a
+2,000-paragraph page) take their own lane: a second worker runs them one at a time in a
+thread of their own, beside the batches of small requests, so a one-line request never
+waits seconds behind a huge page (head-of-line blocking); the predictor already cuts a
+huge page into encoder batches of ``max_batch_tokens``, and the two lanes share the cores
+(the app runs large requests on half of torch's threads, leaving the rest to small ones).
+After each large request ``after_large`` runs (the app gives the freed heap back to the
+operating system there, so memory returns to its baseline).
 """
 
 from __future__ import annotations
@@ -45,14 +54,22 @@ class DynamicBatcher:
         max_wait_ms: float = 5.0,
         enabled: bool = True,
         on_batch: Callable[[int, int], None] | None = None,
+        large_request_tokens: int | None = None,
+        run_large: Callable[[list[str]], list] | None = None,
+        after_large: Callable[[], object] | None = None,
     ) -> None:
         self.run_batch = run_batch
+        self.run_large = run_large or run_batch
         self.max_batch_tokens = max_batch_tokens
         self.max_wait = max_wait_ms / 1000
         self.enabled = enabled
         self.on_batch = on_batch
+        self.large_request_tokens = large_request_tokens
+        self.after_large = after_large
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._large: asyncio.Queue[_Item] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
+        self._large_worker: asyncio.Task | None = None
         self._closed = False
         self._recent_sizes: list[int] = []
 
@@ -63,28 +80,33 @@ class DynamicBatcher:
 
     @property
     def queue_depth(self) -> int:
-        return self._queue.qsize()
+        return self._queue.qsize() + self._large.qsize()
 
     def start(self) -> None:
         if self._worker is None:
             self._worker = asyncio.create_task(self._run(), name="dynamic-batcher")
+        if self._large_worker is None and self.large_request_tokens is not None:
+            self._large_worker = asyncio.create_task(self._run_large(), name="large-request-lane")
 
     async def submit(self, texts: Sequence[str]) -> list:
         """Predictions for ``texts`` (one per text), computed in some batch."""
         if self._closed:
             raise BatcherClosed("the service is shutting down")
         future: asyncio.Future = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Item(list(texts), sum(self.estimate_tokens(t) for t in texts), future))
+        item = _Item(list(texts), sum(self.estimate_tokens(t) for t in texts), future)
+        large = self.large_request_tokens is not None and item.tokens > self.large_request_tokens
+        await (self._large if large else self._queue).put(item)
         return await future
 
     async def close(self) -> None:
         """Stop taking work, finish what is queued, then stop the worker."""
         self._closed = True
-        if self._worker is not None:
-            await self._queue.join()
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+        for queue, worker in ((self._queue, self._worker), (self._large, self._large_worker)):
+            if worker is not None:
+                await queue.join()
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
 
     def _shared_traffic(self) -> bool:
         return any(size > 1 for size in self._recent_sizes[-8:])
@@ -114,11 +136,11 @@ class DynamicBatcher:
             tokens += item.tokens
         return items
 
-    async def _run_alone(self, items: list[_Item]) -> None:
+    async def _run_alone(self, items: list[_Item], run: Callable[[list[str]], list] | None = None) -> None:
         """Run each request of a failed batch by itself, so that only the one that fails gets the error."""
         for item in items:
             try:
-                result = await anyio.to_thread.run_sync(self.run_batch, item.texts)
+                result = await anyio.to_thread.run_sync(run or self.run_batch, item.texts)
             except Exception as err:  # noqa: BLE001 - handed to the request that caused it
                 logger.exception("request of %d documents failed on its own", len(item.texts))
                 if not item.future.done():
@@ -128,6 +150,16 @@ class DynamicBatcher:
                     self.on_batch(1, len(item.texts))
                 if not item.future.done():
                     item.future.set_result(result)
+
+    async def _run_large(self) -> None:
+        while True:
+            item = await self._large.get()
+            try:
+                await self._run_alone([item], self.run_large)
+                if self.after_large:
+                    await anyio.to_thread.run_sync(self.after_large)
+            finally:
+                self._large.task_done()
 
     async def _run(self) -> None:
         while True:

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
         validation_alias="MAX_BATCH_TOKENS",
         description="Token budget of one model batch (padded word pieces), which also bounds how many queued requests share it; raise it on a GPU.",
     )
+    large_request_tokens: int = Field(
+        4_096,
+        ge=0,
+        validation_alias="LARGE_REQUEST_TOKENS",
+        description="Requests estimated above this many word pieces run in their own lane, beside the batches of small ones, "
+        "so a one-line request never waits behind a huge page (0: one lane for all).",
+    )
     precision: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "auto",
         validation_alias="INFERENCE_PRECISION",

@@ -1,4 +1,5 @@
 import asyncio
+import threading
 import time
 
 import pytest
@@ -116,3 +117,56 @@ def test_a_request_that_breaks_a_shared_batch_fails_alone_and_its_neighbours_get
             assert isinstance(result, ValueError)
         else:
             assert result == [2 * n]  # every valid request answered, though it shared a batch with poison
+
+
+def test_a_small_request_is_answered_while_a_huge_page_is_still_running():
+    huge_page = "\n".join(["فقرة طويلة من صفحة ضخمة تتكرر في الأرشيف"] * 500)  # far above the lane's threshold
+    release = threading.Event()
+    trimmed: list[bool] = []
+
+    def run(texts: list[str]) -> list[int]:
+        if any(len(t) > 1000 for t in texts):
+            assert release.wait(timeout=10), "the huge page was never released"
+        return [len(t) for t in texts]
+
+    async def scenario():
+        batcher = DynamicBatcher(run, max_batch_tokens=512, large_request_tokens=512, after_large=lambda: trimmed.append(True))
+        batcher.start()
+        huge = asyncio.create_task(batcher.submit([huge_page]))
+        await asyncio.sleep(0)
+        small = await asyncio.wait_for(batcher.submit(["خبر من سطر واحد"]), timeout=5)  # the huge page is still blocked
+        assert not huge.done() and not trimmed
+        release.set()
+        result = await huge
+        await batcher.close()
+        return small, result
+
+    small, result = asyncio.run(scenario())
+    assert small == [len("خبر من سطر واحد")] and result == [len(huge_page)]
+    assert trimmed == [True]  # memory handed back once, after the large request
+
+
+def test_without_the_lane_a_small_request_waits_behind_the_huge_page():
+    release = threading.Event()
+    order: list[str] = []
+
+    def run(texts: list[str]) -> list[int]:
+        if any(len(t) > 1000 for t in texts):
+            release.wait(timeout=10)
+        order.append("huge" if any(len(t) > 1000 for t in texts) else "small")
+        return [len(t) for t in texts]
+
+    async def scenario():
+        batcher = DynamicBatcher(run, max_batch_tokens=512, large_request_tokens=None)
+        batcher.start()
+        huge = asyncio.create_task(batcher.submit(["ك" * 5000]))
+        await asyncio.sleep(0.01)
+        small = asyncio.create_task(batcher.submit(["سطر"]))
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(small), timeout=0.3)
+        release.set()
+        await asyncio.gather(huge, small)
+        await batcher.close()
+
+    asyncio.run(scenario())
+    assert order == ["huge", "small"]
