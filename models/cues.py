@@ -9,6 +9,8 @@ distinctions, no diacritics), lower-cased for Latin chrome.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
 from .registry import key_of
@@ -229,3 +231,16 @@ def cue_features(text: str) -> list[float]:
 
 
 NUM_CUE_FEATURES = 1 + len(CHROME_KINDS) + 5
+
+
+def cues_fingerprint() -> str:
+    """A short hash of every cue list and pattern the features read: a checkpoint records it, and loading
+    one under edited cues is refused (its paragraph features would silently mean something else)."""
+    content = {
+        "read_also": READ_ALSO,
+        "chrome": CHROME,
+        "supportive": SUPPORTIVE,
+        "critical": CRITICAL,
+        "patterns": [_DATE_RE.pattern, SENTENCE_END_RE.pattern, _BULLET_RE.pattern, _STRIP],
+    }
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()[:16]

@@ -23,6 +23,7 @@ starts exactly as it was pre-trained.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import torch
@@ -31,9 +32,12 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from transformers import BertConfig, BertModel, PretrainedConfig, PreTrainedModel
 from transformers.utils import ModelOutput
 
+from .cues import cues_fingerprint as current_cues_fingerprint
 from .features import NUM_PARAGRAPH_FEATURES
 from .labels import BIO_TAGS, IGNORE_INDEX, KINDS, STANCES
 from .triples import NUM_PAIR_FEATURES, PAIR_LABELS
+
+logger = logging.getLogger(__name__)
 
 # What a checkpoint's network expects of its inputs; a checkpoint written with another
 # format (other paragraph features, no triple head) must be retrained, not silently misread.
@@ -41,13 +45,26 @@ FORMAT_VERSION = 4
 
 
 def check_format(saved: dict, where: str = "checkpoint") -> None:
-    """Refuse a saved config (config.json as a dict) whose inputs this code would build differently."""
+    """Refuse a saved config (config.json as a dict) whose inputs this code would build differently.
+
+    Checked: the format version, the number of paragraph features, and the fingerprint of
+    the cue lists (models.cues) those features read. A checkpoint older than the fingerprint
+    loads with a warning, since its cues cannot be checked.
+    """
     version, features = saved.get("format_version", 1), saved.get("paragraph_features")
     if version != FORMAT_VERSION or features != NUM_PARAGRAPH_FEATURES:
         raise ValueError(
             f"{where} was written in model format {version} with {features} paragraph features; this code reads "
             f"format {FORMAT_VERSION} with {NUM_PARAGRAPH_FEATURES} (cue lists and features in models.cues/features). "
             "Retrain it with `make train`."
+        )
+    cues = saved.get("cues_fingerprint")
+    if cues is None:
+        logger.warning("%s records no cue-list fingerprint (trained before it was recorded); its cue features cannot be checked", where)
+    elif cues != current_cues_fingerprint():
+        raise ValueError(
+            f"{where} was trained with other cue lists (fingerprint {cues}; models.cues now gives {current_cues_fingerprint()}), "
+            "so its paragraph features would mean something else. Retrain it with `make train`, or restore the cue lists it was trained with."
         )
 
 
@@ -75,10 +92,12 @@ class NewsPageConfig(PretrainedConfig):
         pair_none_bias: float = 0.0,
         format_version: int = FORMAT_VERSION,
         paragraph_features: int | None = None,
+        cues_fingerprint: str | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.format_version = format_version
+        self.cues_fingerprint = cues_fingerprint or current_cues_fingerprint()
         self.paragraph_features = paragraph_features if paragraph_features is not None else NUM_PARAGRAPH_FEATURES
         self.encoder = encoder or BertConfig().to_dict()
         self.context_hidden = context_hidden

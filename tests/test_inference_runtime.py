@@ -125,3 +125,31 @@ def test_a_long_chunk_does_not_stretch_a_batch_of_short_ones():
     batches = plan_buckets(lengths, 8192, max_padding=0.2)
     assert [len(b) for b in batches] == [50, 1]
     assert plan_buckets(lengths, 8192, max_padding=1.0) == [list(range(51))]  # unbounded padding: one batch
+
+
+def test_a_checkpoint_trained_with_other_cue_lists_or_features_is_refused(trained_checkpoint, tmp_path, monkeypatch, caplog):
+    import json
+    import shutil
+
+    from models import cues
+    from models.checkpoint import load_checkpoint
+
+    model_dir, _ = trained_checkpoint
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    config = json.loads((copy / "config.json").read_text(encoding="utf-8"))
+    assert config["cues_fingerprint"] == cues.cues_fingerprint()
+    load_checkpoint(copy)  # as trained: loads
+
+    monkeypatch.setattr(cues, "SUPPORTIVE", cues.SUPPORTIVE + ("أشاد",))  # someone edits a cue list
+    with pytest.raises(ValueError, match="other cue lists"):
+        load_checkpoint(copy)
+    monkeypatch.undo()
+
+    (copy / "config.json").write_text(json.dumps(config | {"paragraph_features": config["paragraph_features"] + 1}), encoding="utf-8")
+    with pytest.raises(ValueError, match="paragraph features"):
+        load_checkpoint(copy)
+
+    (copy / "config.json").write_text(json.dumps({k: v for k, v in config.items() if k != "cues_fingerprint"}), encoding="utf-8")
+    load_checkpoint(copy)  # older than the fingerprint: loads, and says it cannot check
+    assert "no cue-list fingerprint" in caplog.text
