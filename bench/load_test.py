@@ -291,5 +291,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     return runs
 
 
+def failed_requests(runs: list[dict]) -> int:
+    return sum(r.get("errors", 0) + r.get("one_line_errors", 0) + r.get("large_errors", 0) for r in runs)
+
+
 if __name__ == "__main__":
-    main()
+    runs = main()
+    if failed := failed_requests(runs):
+        print(f"{failed} requests failed", file=sys.stderr)
+        sys.exit(1)
