@@ -9,31 +9,28 @@ GET  /metrics              Prometheus metrics
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-import anyio
 import torch
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from models import __version__
-from models.labels import BIO_TAGS, KINDS, LABELS, STANCES
+from models.labels import LABELS
 from models.predictor import DocumentPrediction, Predictor
-from models.text import lone_surrogate, split_paragraphs
 
 from .batching import BatcherClosed, DynamicBatcher
+from .http import ApiError, BodyTimeout, check_text, client_closed, error_response, parse_json, read_body, render
+from .lifecycle import Admission, shut_down
 from .memory import freeze_startup_objects, trim_heap
-from .observability import RequestContextMiddleware, ServiceMetrics, configure_logging, request_id_var
+from .observability import RequestContextMiddleware, ServiceMetrics, configure_logging
 from .responses import to_response
 from .schemas import BatchRequest, BatchResponse, ClassifyRequest, ClassifyResponse, ErrorResponse, HealthResponse, ReadyResponse
 from .settings import Settings
@@ -43,148 +40,6 @@ logger = logging.getLogger(__name__)
 TRAIN_HINT = "train one with `make train` (or set MODEL_DIR to a checkpoint directory)"
 WARMUP_TEXT = "عنوان تجريبي للتحمية\nحجم الخط\nوقال المتحدث إن الوفد وصل إلى القاهرة صباح اليوم."
 ERRORS: dict[int | str, dict] = {code: {"model": ErrorResponse} for code in (400, 408, 413, 415, 422, 503)}
-CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that went away before the answer: not a server error
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-class BodyTimeout(ApiError):
-    """The body did not complete in time; the answer closes the connection, whose unread rest is garbage."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(408, "body_timeout", message)
-
-
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
-        status_code=status, content={"error": {"code": code, "message": message}, "request_id": request_id_var.get()}, headers=headers
-    )
-
-
-async def client_closed(_: Request, __: ClientDisconnect) -> JSONResponse:
-    """A client that disconnects mid-body (or promised more body than it sent, then left) is counted under 499.
-
-    Nobody reads this answer; it exists so that the access log and the request counter
-    record the request as the client's doing, in one INFO line, with no traceback and
-    no status 500 that would page someone for a server that did nothing wrong.
-    """
-    return _error(CLIENT_CLOSED_REQUEST, "client_closed_request", "the client closed the connection before the request body was complete")
-
-
-class Admission:
-    """Counts the /v1 requests in flight, so that shutdown can refuse new ones and wait for these to finish."""
-
-    def __init__(self) -> None:
-        self.closed = False
-        self.in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @contextmanager
-    def enter(self) -> Iterator[None]:
-        if self.closed:
-            raise ApiError(503, "shutting_down", "the service is shutting down; retry on another instance")
-        self.in_flight += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
-            if not self.in_flight:
-                self._idle.set()
-
-    async def close(self, grace_s: float) -> bool:
-        """Refuse new requests and wait up to ``grace_s`` for those in flight; False if some were still running."""
-        self.closed = True
-        with anyio.move_on_after(grace_s):
-            await self._idle.wait()
-        return not self.in_flight
-
-
-async def shut_down(state, grace_s: float) -> None:
-    """The lifespan's shutdown, in this order: /ready turns 503 (load balancers stop sending),
-    new /v1 requests get 503 shutting_down, requests in flight finish (up to ``grace_s``),
-    and only then does the batcher stop, after finishing what is queued."""
-    state.ready = False
-    if not await state.admission.close(grace_s):
-        logger.warning("%d requests still in flight after %g s of shutdown grace (SHUTDOWN_GRACE_S)", state.admission.in_flight, grace_s)
-    if state.batcher is not None:
-        await state.batcher.close()  # what is queued finishes; later submissions get 503
-
-
-def check_text(text: str, settings: Settings) -> str:
-    """The limits on one document's text; raises :class:`ApiError` naming the limit.
-
-    A lone UTF-16 surrogate (valid in JSON as ``"\\ud800"``, but not a character) is
-    refused with its offset rather than replaced: a silent replacement would shift
-    nothing but still change the text the caller's offsets point into.
-    """
-    if (offset := lone_surrogate(text)) is not None:
-        raise ApiError(
-            422, "invalid_text", f"text has a lone UTF-16 surrogate (U+{ord(text[offset]):04X}) at offset {offset}; send valid Unicode"
-        )
-    if not text.strip():
-        raise ApiError(422, "empty_text", "text is empty or only whitespace; send the page's text")
-    n_paragraphs = len(split_paragraphs(text))
-    if n_paragraphs > settings.max_paragraphs:
-        raise ApiError(
-            422, "too_many_paragraphs", f"text has {n_paragraphs} paragraphs; the limit is {settings.max_paragraphs} (MAX_PARAGRAPHS)"
-        )
-    return text
-
-
-async def read_body(request: Request, settings: Settings) -> tuple[str, str]:
-    """The request body as text and its media type, within the byte limit and read timeout, UTF-8, JSON or plain text.
-
-    The timeout covers the whole body, so a client that stalls mid-body (or declares a
-    Content-Length it never sends) gets a 408 and its connection closed instead of holding
-    the request open for ever. A client that disconnects raises ClientDisconnect (→ 499).
-    """
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.max_request_bytes:
-        raise ApiError(
-            413, "request_too_large", f"request body is {declared} bytes; the limit is {settings.max_request_bytes} (MAX_REQUEST_BYTES)"
-        )
-    body = bytearray()
-    try:
-        with anyio.fail_after(settings.body_read_timeout_s):
-            async for chunk in request.stream():
-                body.extend(chunk)
-                if len(body) > settings.max_request_bytes:
-                    raise ApiError(
-                        413,
-                        "request_too_large",
-                        f"request body exceeds the limit of {settings.max_request_bytes} bytes (MAX_REQUEST_BYTES)",
-                    )
-    except TimeoutError as err:
-        raise BodyTimeout(
-            f"the request body did not arrive within {settings.body_read_timeout_s:g} s (BODY_READ_TIMEOUT_S); "
-            f"{len(body)} bytes came of {declared or 'an unknown number'}"
-        ) from err
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        return bytes(body).decode("utf-8"), media_type
-    except UnicodeDecodeError as err:
-        raise ApiError(400, "invalid_utf8", f"the body is not valid UTF-8 (byte {err.start})") from err
-
-
-def parse_json(decoded: str, model):
-    try:
-        payload = json.loads(decoded)
-    except json.JSONDecodeError as err:
-        raise ApiError(400, "malformed_json", f"malformed JSON: {err.msg} at line {err.lineno} column {err.colno}") from err
-    except RecursionError as err:
-        raise ApiError(400, "malformed_json", "malformed JSON: nested too deeply") from err
-    try:
-        return model.model_validate(payload)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "body"
-        raise ApiError(422, "invalid_request", f"{where}: {first['msg']}") from err
 
 
 def create_app(settings: Settings | None = None, predictor: Predictor | None = None) -> FastAPI:
@@ -267,19 +122,19 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     @app.exception_handler(ApiError)
-    async def api_error(_: Request, err: ApiError) -> JSONResponse:
-        return _error(err.status, err.code, err.message, {"Connection": "close"} if isinstance(err, BodyTimeout) else None)
+    async def apierror_response(_: Request, err: ApiError) -> JSONResponse:
+        return error_response(err.status, err.code, err.message, {"Connection": "close"} if isinstance(err, BodyTimeout) else None)
 
     app.add_exception_handler(ClientDisconnect, client_closed)  # type: ignore[arg-type]
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
+    async def validationerror_response(_: Request, err: RequestValidationError) -> JSONResponse:
         first = err.errors()[0] if err.errors() else {"loc": (), "msg": "invalid request"}
-        return _error(422, "invalid_request", f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}")
+        return error_response(422, "invalid_request", f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, err: StarletteHTTPException) -> JSONResponse:
-        return _error(err.status_code, "http_error", str(err.detail))
+    async def httperror_response(_: Request, err: StarletteHTTPException) -> JSONResponse:
+        return error_response(err.status_code, "http_error", str(err.detail))
 
     def _batcher(request: Request) -> tuple[Predictor, DynamicBatcher]:
         state = request.app.state
@@ -304,7 +159,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
             "model_dir": settings.model_dir,
             "base_model": loaded.base_model if loaded else None,
             "runtime": loaded.runtime if loaded else None,
-            "labels": {"label": list(LABELS), "kind": list(KINDS), "stance": list(STANCES), "bio": list(BIO_TAGS)} if loaded else None,
+            "labels": checkpoint_labels(loaded) if loaded else None,
             "version": __version__,
             "detail": None if loaded else f"{request.app.state.load_error}; {TRAIN_HINT}",
         }
@@ -417,18 +272,10 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     return app
 
 
-async def render(model: type[BaseModel], build: Callable[[], dict]) -> Response:
-    """Build, validate and serialise a response in a worker thread, not on the event loop.
-
-    For a 2,000-paragraph page this is a few hundred milliseconds of Python; done on the
-    event loop (as FastAPI does with ``response_model`` for async routes) it would stall
-    every other request, however small, for that long.
-    """
-
-    def work() -> bytes:
-        return model.model_validate(build()).model_dump_json().encode("utf-8")
-
-    return Response(await anyio.to_thread.run_sync(work), media_type="application/json")
+def checkpoint_labels(predictor: Predictor) -> dict[str, list[str]]:
+    """The label sets of the checkpoint being served (its config.json), not of this code's constants."""
+    config = predictor.config
+    return {"label": list(LABELS), "kind": list(config.kinds), "stance": list(config.stances), "bio": list(config.bio_tags)}
 
 
 def app_factory() -> FastAPI:
