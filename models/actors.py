@@ -78,9 +78,7 @@ class ActorDecoder:
         if self.registry_spans:
             for match in self.linker.registry.find(text):
                 if all(match.end <= a.start or a.end <= match.start for a in actors):
-                    actors.append(
-                        ActorPrediction(match.start, match.end, text[match.start : match.end], match.actor.type, match.actor.id, 0.5)
-                    )
+                    actors.append(ActorPrediction(match.start, match.end, text[match.start : match.end], match.type, match.actor.id, 0.5))
             actors.sort(key=lambda a: a.start)
         return actors
 

@@ -109,9 +109,9 @@ def encode_document(
         return_offsets_mapping=True,
         add_special_tokens=True,
     )
-    # registry matches, typed by the actor's registry type (a measured gain over untyped B/I tags,
-    # although a state's ministry is an ORG mention of a LOC actor)
-    matches = [[(m.start, m.end, m.actor.type) for m in registry.find(t)] if registry is not None else [] for t in texts]
+    # registry matches, typed by the type a mention by that name has (the registry's name_types, learned from
+    # the corpus: الموساد is an ORG mention of the LOC actor ISR), else by the actor's type
+    matches = [[(m.start, m.end, m.type) for m in registry.find(t)] if registry is not None else [] for t in texts]
     for chunk, paragraph in enumerate(encoding["overflow_to_sample_mapping"]):
         origin = normalized[paragraph][1]
         spans: list[Span | None] = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -24,6 +24,8 @@ _WORD_RE = re.compile(r"\w+")  # on normalised text: letters and digits, not Ara
 _CLITICS = ("وبال", "وال", "بال", "فال", "كال", "ولل", "لل", "و", "ب", "ل", "ف", "ك")
 _ID_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _VARIANT_CACHE_SIZE = 200_000
+COMMON_WORD = "O"  # the name_types value of a name that is mostly not a mention in running text (e.g. المسيرة, النصر)
+NAME_TYPES: tuple[str, ...] = (*ENTITY_TYPES, COMMON_WORD)
 _KEY_RE = re.compile(r'"((?:[^"\\\n]|\\.)*)"\s*:')  # a key of a JSON object (in a registry file: an id or a field)
 
 
@@ -57,15 +59,23 @@ class Actor:
     name_en: str
     names: tuple[str, ...]
     affiliation: str | None = None
+    # (name, type) where a mention by that name has another type than the actor's, or "O" where the
+    # name is mostly a common word in running text (the dictionary search then skips it)
+    name_types: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class Match:
-    """A registry name found in a text (character offsets, end exclusive)."""
+    """A registry name found in a text (character offsets, end exclusive), and the mention type that name has."""
 
     start: int
     end: int
     actor: Actor
+    type: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.type:
+            object.__setattr__(self, "type", self.actor.type)
 
 
 class RegistryError(ValueError):
@@ -99,6 +109,9 @@ def registry_problems(data: object) -> list[tuple[str | None, str]]:
             problems.append((actor_id, f"field 'names' must be a non-empty list of strings, found {names!r:.60}"))
         if not isinstance(entry.get("name_en", ""), str | None):
             problems.append((actor_id, f"field 'name_en' must be a string, found {type_name(entry['name_en'])}"))
+        name_types = entry.get("name_types", {})
+        if not isinstance(name_types, dict) or not all(isinstance(n, str) and t in NAME_TYPES for n, t in name_types.items()):
+            problems.append((actor_id, f"field 'name_types' must map names to one of {NAME_TYPES}, found {name_types!r:.60}"))
         affiliation = entry.get("affiliation")
         if affiliation is not None and not isinstance(affiliation, str):
             problems.append((actor_id, f"field 'affiliation' must be an id string or null, found {type_name(affiliation)}"))
@@ -137,6 +150,7 @@ class ActorRegistry:
     def __post_init__(self) -> None:
         self._index = {}
         self._variants = {}
+        self._name_type: dict[tuple[str, str], str] = {}  # (name key, actor id) → the type of a mention by that name
         self._longest_from: dict[str, int] = {}  # first word of a name → words in the longest such name
         for actor in self.actors.values():
             for name in actor.names:
@@ -148,6 +162,8 @@ class ActorRegistry:
                     ids.append(actor.id)
                 words = key.split()
                 self._longest_from[words[0]] = max(self._longest_from.get(words[0], 1), len(words))
+            for name, entity_type in actor.name_types:
+                self._name_type[(key_of(name), actor.id)] = entity_type
 
     # construction -----------------------------------------------------------------
     @classmethod
@@ -169,6 +185,7 @@ class ActorRegistry:
                 name_en=entry.get("name_en", actor_id.replace("_", " ").title()),
                 names=tuple(dict.fromkeys(n.strip() for n in names)),
                 affiliation=entry.get("affiliation"),
+                name_types=tuple(sorted((entry.get("name_types") or {}).items())),
             )
         return cls(actors)
 
@@ -210,10 +227,21 @@ class ActorRegistry:
         return cls._build(data)
 
     def to_dict(self) -> dict[str, dict]:
-        return {
-            a.id: {"type": a.type, "name_en": a.name_en, "names": list(a.names), "affiliation": a.affiliation}
-            for a in sorted(self.actors.values(), key=lambda a: a.id)
-        }
+        out: dict[str, dict] = {}
+        for a in sorted(self.actors.values(), key=lambda a: a.id):
+            out[a.id] = {"type": a.type, "name_en": a.name_en, "names": list(a.names), "affiliation": a.affiliation}
+            if a.name_types:
+                out[a.id]["name_types"] = dict(a.name_types)
+        return out
+
+    def with_name_types(self, name_types: dict[str, dict[str, str]]) -> ActorRegistry:
+        """This registry with the mention type of some names set (actor id → {name: type or "O"}), e.g. learned from a corpus."""
+        actors = dict(self.actors)
+        for actor_id, types in name_types.items():
+            actor = actors[actor_id]
+            merged = dict(actor.name_types) | types
+            actors[actor_id] = replace(actor, name_types=tuple(sorted((n, t) for n, t in merged.items() if t != actor.type)))
+        return ActorRegistry(actors)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -267,13 +295,14 @@ class ActorRegistry:
                     if ids:
                         start = words[i][0] + strip
                         end = words[i + n - 1][1]
-                        found = (n, map_span(origin, start, end, text), self.actors[ids[0]])
+                        found = (n, map_span(origin, start, end, text), self.actors[ids[0]], key)
                         break
                 if found:
                     break
-            if found:
-                n, (start, end), actor = found
-                matches.append(Match(start, end, actor))
+            entity_type = self._name_type.get((found[3], found[2].id), found[2].type) if found else COMMON_WORD
+            if found and entity_type != COMMON_WORD:
+                n, (start, end), actor, _ = found
+                matches.append(Match(start, end, actor, entity_type))
                 i += n
             else:
                 i += 1

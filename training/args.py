@@ -23,6 +23,14 @@ class ModelArguments:
     stride: int = field(default=32, metadata={"help": "Overlap in word pieces between the chunks of a long paragraph."})
     context_hidden: int = field(default=128, metadata={"help": "Hidden size of the document-level GRU (each direction)."})
     use_gazetteer: bool = field(default=True, metadata={"help": "Feed registry name matches to the encoder."})
+    corpus_name_types: bool = field(
+        default=True,
+        metadata={"help": "Type each registry name's gazetteer feature by the type its corpus mentions have (training.name_types)."},
+    )
+    silence_common_words: bool = field(
+        default=False,
+        metadata={"help": "Also silence registry names that are mostly common words in the corpus (measured: no gain; off)."},
+    )
     gazetteer_dropout: float = field(default=0.3, metadata={"help": "Share of training pages whose registry matches are hidden."})
     token_dropout: float = field(
         default=0.1, metadata={"help": "Share of word pieces replaced by [MASK] while fine-tuning (regularisation)."}

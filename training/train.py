@@ -36,6 +36,7 @@ from .args import DataArguments, ModelArguments, default_training_arguments
 from .build_data import build
 from .calibrate import calibrate
 from .data import DocumentCollator, featurize_dataset, load_documents
+from .name_types import learn_name_types
 from .pages import PageConfig
 from .pretrain import mlm_texts, pretrain_encoder
 
@@ -126,6 +127,8 @@ def main(argv: list[str] | None = None) -> dict:
     if data_args.max_train_documents:
         raw["train"] = raw["train"].select(range(len(train_documents)))
 
+    if model_args.corpus_name_types:
+        registry = learn_name_types(registry, train_documents, common_words=model_args.silence_common_words)
     corpus_texts = [p["text"] for d in train_documents for p in d["paragraphs"]]
     embedded = EmbeddedBaseConfig(
         vocab_size=model_args.embedded_vocab_size,
