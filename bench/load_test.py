@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -24,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -109,31 +111,34 @@ async def run_load(url: str, pages: list[str], clients: int, requests: int, time
     async with httpx.AsyncClient(timeout=120) as http:
         await asyncio.gather(*(client(http) for _ in range(clients)))
     elapsed = time.perf_counter() - started
-    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
     return {
         "requests": len(latencies),
         "errors": errors,
         "seconds": round(elapsed, 2),
         "requests_per_s": round(len(latencies) / elapsed, 2),
         "paragraphs_per_s": round(paragraphs / elapsed, 1),
-        "p50_ms": round(quantiles[49] * 1000, 1),
-        "p95_ms": round(quantiles[94] * 1000, 1),
-        "p99_ms": round(quantiles[98] * 1000, 1),
+        **quantiles_ms(latencies),
     }
 
 
-def measure(args: argparse.Namespace, pages: list[str], dynamic: bool) -> dict:
+@contextlib.contextmanager
+def served(args: argparse.Namespace, dynamic: bool = True, **env: str) -> Iterator[tuple[str, psutil.Process]]:
+    """A server started for one measurement: its classify URL and its process (for memory); stopped afterwards."""
     port = _free_port()
-    server = start_server(args.model_dir, port, dynamic, args.batch_wait_ms)
+    server = start_server(args.model_dir, port, dynamic, args.batch_wait_ms, 120, **env)
     try:
-        memory = psutil.Process(server.pid)
-        before = memory.memory_info().rss
-        result = asyncio.run(run_load(f"http://127.0.0.1:{port}/v1/classify", pages, args.clients, args.requests, args.time_limit))
-        result["rss_before_mb"] = round(before / 2**20, 1)
-        result["rss_after_mb"] = round(memory.memory_info().rss / 2**20, 1)
+        yield f"http://127.0.0.1:{port}/v1/classify", psutil.Process(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def measure(args: argparse.Namespace, pages: list[str], dynamic: bool) -> dict:
+    with served(args, dynamic) as (url, memory):
+        before = memory.memory_info().rss
+        result = asyncio.run(run_load(url, pages, args.clients, args.requests, args.time_limit))
+        result["rss_before_mb"] = round(before / 2**20, 1)
+        result["rss_after_mb"] = round(memory.memory_info().rss / 2**20, 1)
     result["dynamic_batching"] = dynamic
     return result
 
@@ -195,20 +200,12 @@ async def run_head_of_line(url: str, huge: str, line: str, large_clients: int, s
 def measure_head_of_line(args: argparse.Namespace, pages: list[str], lane: bool) -> dict:
     huge = max_size_page(pages)
     line = "قال وزير الخارجية إن المحادثات ستستأنف الأسبوع المقبل في القاهرة."
-    port = _free_port()
-    server = start_server(args.model_dir, port, True, args.batch_wait_ms, LARGE_REQUEST_TOKENS="4096" if lane else "0")
-    try:
-        memory = psutil.Process(server.pid)
+    with served(args, LARGE_REQUEST_TOKENS="4096" if lane else "0") as (url, memory):
         before = memory.memory_info().rss
-        result = asyncio.run(
-            run_head_of_line(f"http://127.0.0.1:{port}/v1/classify", huge, line, args.large_clients, args.time_limit, memory)
-        )
+        result = asyncio.run(run_head_of_line(url, huge, line, args.large_clients, args.time_limit, memory))
         time.sleep(3.0)  # idle: what the server keeps after the large requests
         result["rss_before_mb"] = round(before / 2**20, 1)
         result["rss_after_idle_mb"] = round(memory.memory_info().rss / 2**20, 1)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     result["large_request_lane"] = lane
     return result
 
@@ -221,19 +218,13 @@ def max_size_page(pages: list[str]) -> str:
 def measure_memory_after_large(args: argparse.Namespace, pages: list[str], lane: bool, count: int = 10) -> dict:
     """Server RSS at start-up and one second after each of ``count`` maximum-size pages sent one after another."""
     huge = max_size_page(pages)
-    port = _free_port()
-    server = start_server(args.model_dir, port, True, args.batch_wait_ms, LARGE_REQUEST_TOKENS="4096" if lane else "0")
-    try:
-        memory = psutil.Process(server.pid)
+    with served(args, LARGE_REQUEST_TOKENS="4096" if lane else "0") as (url, memory):
         rss = [round(memory.memory_info().rss / 2**20)]
         for _ in range(count):
-            response = httpx.post(f"http://127.0.0.1:{port}/v1/classify", json={"text": huge}, timeout=300)
+            response = httpx.post(url, json={"text": huge}, timeout=300)
             response.raise_for_status()
             time.sleep(1.0)
             rss.append(round(memory.memory_info().rss / 2**20))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     print(f"large-request lane {'on' if lane else 'off'}: RSS MB at start-up, then after each of {count} max-size pages: {rss}")
     return {"large_request_lane": lane, "rss_mb_after_each_large": rss}
 
