@@ -159,6 +159,8 @@ def test_ray_actors_give_the_records_of_the_local_engine(trained_checkpoint, tmp
         assert run(model_dir, source, "--out", tmp_path / "ray", "--engine", "ray", "--actors", "2", "--chunk-pages", "3") == 0
     finally:
         ray.shutdown()
+    assert run(model_dir, source, "--out", tmp_path / "ray", "--engine", "ray", "--actors", "2", "--chunk-pages", "3") == 0  # all done
+    assert not ray.is_initialized()
     assert run(model_dir, source, "--out", tmp_path / "local", "--chunk-pages", "3") == 0
 
     assert read_records(tmp_path / "ray") == read_records(tmp_path / "local")

@@ -33,6 +33,8 @@ def run_local(chunks: list[Chunk], config: WorkerConfig) -> Iterator[ChunkResult
 
 
 def run_ray(chunks: list[Chunk], config: WorkerConfig, actors: int, cpus_per_actor: float, gpus_per_actor: float) -> Iterator[ChunkResult]:
+    if not chunks:  # a resumed crawl with every chunk done: nothing to start Ray for
+        return
     try:
         import ray
     except ImportError as err:  # an optional extra
