@@ -146,7 +146,7 @@ def time_raw_encoder(predictor: Predictor, documents: list[list[str]], batch_pag
     for _ in range(repeats):
         start = time.perf_counter()
         for layout in batches:
-            predictor._encode_buckets(layout)
+            predictor.step.encode_buckets(layout)
         sync()
         times.append(time.perf_counter() - start)
     return _best(times), tokens

@@ -1,42 +1,40 @@
 """Inference: raw page text in, every paragraph labelled out.
 
-The predictor featurises all paragraphs of a batch of documents at once
-(:class:`~models.features.Featurizer`), sorts the chunks by length and runs the encoder
-in buckets bounded by a token budget and by padding (:mod:`models.batching`), in the
-precision the hardware does best (:mod:`models.precision`) or in ONNX Runtime
-(:mod:`models.onnx_encoder`). The document-level heads then run once per batch; the
-tagger runs on the chunks of body paragraphs only, their spans are linked
-(:mod:`models.actors`), and the triple head scores the candidate pairs of those actors
-(:mod:`models.triples`). Paragraphs are assembled by the :class:`~models.decoding.Decoder`;
-with ``cpu_workers``, featurisation and assembly run in worker processes around the
-model (:mod:`models.workers`).
+:class:`Predictor` loads a checkpoint (:func:`~models.checkpoint.load_checkpoint`) in the
+precision the hardware does best (:mod:`models.precision`) or with an ONNX Runtime
+encoder (:mod:`models.onnx_encoder`), and runs the pipeline around the model: pages are
+split into paragraphs (:func:`~models.text.split_paragraphs`), featurised a batch at a
+time (:class:`~models.features.Featurizer`), passed through the model
+(:class:`~models.model_step.ModelStep`: encoder buckets, heads, actors, triples), decoded
+into paragraphs (:class:`~models.decoding.Decoder`) and summarised per document
+(:func:`~models.decoding.summarize_document`). With ``cpu_workers``, featurisation and
+decoding run in worker processes around the model (:mod:`models.workers`) while it works
+on the batch in between.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 
-import numpy as np
 import torch
 from transformers import PreTrainedTokenizerFast  # type: ignore[attr-defined]
 
 from .actors import ActorDecoder, ActorPrediction
-from .batching import BatchLayout, gather_bucket, plan_buckets
+from .batching import plan_buckets
 from .checkpoint import load_checkpoint
-from .decoding import Decoder, DocumentOutputs, DocumentPrediction, ParagraphPrediction, summarize_document
-from .features import EncodedDocument, Featurizer, candidate_spans
+from .decoding import Decoder, DocumentPrediction, ParagraphPrediction, summarize_document
+from .features import EncodedDocument, Featurizer
 from .linking import ActorLinker
+from .model_step import EncodeFn, ModelStep
 from .modeling import NewsPageModel
 from .onnx_encoder import BACKENDS, prepare_onnx_encoder
 from .precision import dtype_name, resolve_dtype
 from .registry import ActorRegistry
 from .text import split_paragraphs
-from .triples import MentionRef, PairCandidate, candidate_pairs
 from .workers import Pending, WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -70,7 +68,7 @@ class Predictor:
         device: str | torch.device | None = None,
         max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
         max_paragraph_chars: int | None = None,
-        encode_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        encode_fn: EncodeFn | None = None,
         precision: str | torch.dtype = "float32",
         backend: str = "torch",
         cpu_workers: int = 0,
@@ -86,8 +84,6 @@ class Predictor:
         self.tokenizer = tokenizer
         self.registry = registry
         self.linker = linker
-        self.max_batch_tokens = max_batch_tokens
-        self.max_padding = max_padding
         self.max_paragraph_chars = max_paragraph_chars
         self.backend = backend if encode_fn is not None else "torch"
         self.dtype = torch.float32 if encode_fn is not None else resolve_dtype(precision, self.device)
@@ -95,13 +91,21 @@ class Predictor:
             self.model.encoder.to(self.dtype)
             if self.model.gazetteer is not None:
                 self.model.gazetteer.to(self.dtype)
-        # the encoder call (input_ids, attention_mask, gazetteer_ids) → float32 states
-        self.encode_fn = encode_fn or self._encode
         self.config = model.config
         self.featurizer = Featurizer(tokenizer, registry if self.config.use_gazetteer else None, self.config.max_tokens, self.config.stride)
         self.decoder = Decoder(list(self.config.kinds), list(self.config.stances), max_paragraph_chars, self.config.stance_logit_bias)
-        self.pair_none_bias = float(getattr(self.config, "pair_none_bias", 0.0))  # raise it for fewer, surer triples
         self.actor_decoder = ActorDecoder(linker, registry_spans=registry_spans)
+        self.step = ModelStep(
+            self.model,
+            self.device,
+            encode_fn or self._encode,
+            self.actor_decoder,
+            self.decoder.body_kind_ids,
+            tokenizer.pad_token_id or 0,
+            max_batch_tokens,
+            max_padding,
+            float(getattr(self.config, "pair_none_bias", 0.0)),
+        )
         self._pool = WorkerPool(self.featurizer, self.decoder, cpu_workers) if cpu_workers > 0 else None
 
     def _encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, gazetteer_ids: torch.Tensor) -> torch.Tensor:
@@ -122,6 +126,33 @@ class Predictor:
             encoder = prepare_onnx_encoder(checkpoint.model.eval(), backend, checkpoint.path)
             return cls(*parts, device="cpu", encode_fn=encoder, backend=backend, **kwargs)
         return cls(*parts, device=device, precision=precision, **kwargs)
+
+    @property
+    def encode_fn(self) -> EncodeFn:
+        """The encoder call (input_ids, attention_mask, gazetteer_ids) → float32 states."""
+        return self.step.encode_fn
+
+    @encode_fn.setter
+    def encode_fn(self, fn: EncodeFn) -> None:
+        self.step.encode_fn = fn
+
+    @property
+    def pair_none_bias(self) -> float:
+        """Added to the log-probability of "no triple" (raise it for fewer, surer triples)."""
+        return self.step.pair_none_bias
+
+    @pair_none_bias.setter
+    def pair_none_bias(self, bias: float) -> None:
+        self.step.pair_none_bias = bias
+
+    @property
+    def max_batch_tokens(self) -> int:
+        """Padded word pieces per encoder batch."""
+        return self.step.max_batch_tokens
+
+    @max_batch_tokens.setter
+    def max_batch_tokens(self, tokens: int) -> None:
+        self.step.max_batch_tokens = tokens
 
     @property
     def base_model(self) -> dict:
@@ -193,7 +224,7 @@ class Predictor:
         full, clipped, features = item
         encoded = features.result() if isinstance(features, Pending) else self.featurizer(features)
         positions = [i for i, d in enumerate(clipped) if d]
-        outputs = self._run_model(encoded, [clipped[i] for i in positions])
+        outputs = self.step(encoded, [clipped[i] for i in positions])
         jobs = [(full[i], out) for i, out in zip(positions, outputs, strict=True)]
         results: list[list[ParagraphPrediction]] = [[] for _ in clipped]
         decoded = self._pool.decode(jobs) if self._pool and jobs else _Done([self.decoder.decode(*job) for job in jobs])
@@ -204,165 +235,6 @@ class Predictor:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
-
-    def _tensor(self, values: list) -> torch.Tensor:
-        return torch.tensor(values, dtype=torch.long, device=self.device)
-
-    @torch.inference_mode()
-    def _run_model(self, encoded: list[EncodedDocument], texts: list[list[str]]) -> list[DocumentOutputs]:
-        """Encoder, document context and heads over featurised documents, as plain lists per document.
-
-        Word-piece tags, actors and triples are computed for body paragraphs only.
-        """
-        if not encoded:
-            return []
-        layout = BatchLayout(encoded)
-        buckets, vectors = self._encode_buckets(layout)
-        chunk_paragraph = self._tensor(layout.chunk_paragraph)
-        kind_logits, stance_logits, context, paragraph_repr = self.model.contextualize(
-            vectors,
-            chunk_paragraph,
-            self._tensor(layout.paragraph_document),
-            self._tensor(layout.paragraph_position),
-            torch.tensor(layout.paragraph_features, device=self.device),
-        )
-        kind_probs = kind_logits.float().softmax(-1)
-        body_kinds = torch.tensor(sorted(self.decoder.body_kind_ids), device=self.device)
-        paragraph_is_body = torch.isin(kind_probs.argmax(-1), body_kinds)
-        chunk_is_body = paragraph_is_body[chunk_paragraph]
-        chunk_context = context[chunk_paragraph]
-        tag_ids: dict[int, list[int]] = {}
-        tag_scores: dict[int, list[float]] = {}
-        for indices, states in buckets:
-            rows = torch.nonzero(chunk_is_body[self._tensor(indices)]).flatten()
-            if rows.numel() == 0:
-                continue
-            body = [indices[r] for r in rows.tolist()]
-            score, ids = self.model.tag(states[rows], chunk_context[self._tensor(body)]).float().softmax(-1).max(-1)
-            lengths = layout.lengths
-            for i, id_row, score_row in zip(body, ids.tolist(), score.tolist(), strict=True):
-                tag_ids[i], tag_scores[i] = id_row[: lengths[i]], score_row[: lengths[i]]
-
-        is_body: list[bool] = paragraph_is_body.tolist()
-        actors: list[dict[int, list[ActorPrediction]]] = []
-        candidates: list[tuple[int, PairCandidate]] = []
-        for d, doc in enumerate(encoded):
-            first_chunk, first_paragraph = layout.chunk_offsets[d], layout.paragraph_offsets[d]
-            local = range(first_chunk, first_chunk + len(doc.input_ids))
-            spans = self.actor_decoder.paragraph_spans(
-                doc,
-                {c - first_chunk: tag_ids[c] for c in local if c in tag_ids},
-                {c - first_chunk: tag_scores[c] for c in local if c in tag_scores},
-            )
-            found = self.actor_decoder.document_actors(texts[d], spans)
-            body = [is_body[first_paragraph + i] for i in range(len(texts[d]))]
-            actors.append({i: a for i, a in found.items() if body[i]})
-            mentions = [
-                [MentionRef(i, a.start, a.end, a.type, a.actor or a.text) for a in found.get(i, [])] if body[i] else None
-                for i in range(len(body))
-            ]
-            candidates.extend((d, c) for c in candidate_pairs(mentions, [len(t) for t in texts[d]]))
-        triples = self._score_pairs(layout, buckets, candidates, paragraph_repr)
-
-        kind_list: list[list[float]] = kind_probs.tolist()
-        stance_list: list[list[float]] = stance_logits.float().softmax(-1).tolist()
-        outputs: list[DocumentOutputs] = []
-        for d, doc in enumerate(encoded):
-            first, n = layout.paragraph_offsets[d], len(doc.paragraph_features)
-            outputs.append(DocumentOutputs(kind_list[first : first + n], stance_list[first : first + n], actors[d], triples[d]))
-        return outputs
-
-    def _score_pairs(
-        self,
-        layout: BatchLayout,
-        buckets: list[tuple[list[int], torch.Tensor]],
-        candidates: list[tuple[int, PairCandidate]],
-        paragraph_repr: torch.Tensor,
-    ) -> list[dict[int, list[dict]]]:
-        """Triples per document and paragraph: the candidates the triple head does not score as "none"."""
-        out: list[dict[int, list[dict]]] = [{} for _ in layout.documents]
-        if not candidates:
-            return out
-        where = {chunk: (b, row) for b, (indices, _) in enumerate(buckets) for row, chunk in enumerate(indices)}
-        span_ids: dict[tuple[int, int, tuple[int, ...]], int] = {}
-        by_bucket: dict[int, list[tuple[int, list[int]]]] = {}  # bucket → (span id, flat rows in that bucket's states)
-        kept: list[tuple[int, PairCandidate, tuple[int, int, int]]] = []
-
-        def span_id(d: int, found: tuple[int, list[int]]) -> int:
-            chunk = layout.chunk_offsets[d] + found[0]
-            key = (d, chunk, tuple(found[1]))
-            if key not in span_ids:
-                b, row = where[chunk]
-                width = buckets[b][1].shape[1]
-                span_ids[key] = len(span_ids)
-                by_bucket.setdefault(b, []).append((span_ids[key], [row * width + piece for piece in found[1]]))
-            return span_ids[key]
-
-        for d, candidate in candidates:
-            found = candidate_spans(layout.documents[d], candidate)
-            if found is not None:
-                holder, target, between = (span_id(d, f) for f in found)
-                kept.append((d, candidate, (holder, target, between)))
-        if not kept:
-            return out
-        spans = paragraph_repr.new_zeros(len(span_ids), buckets[0][1].shape[-1])
-        for b, members in by_bucket.items():
-            states = buckets[b][1]
-            pieces = [piece for _, rows in members for piece in rows]
-            offsets = np.cumsum([0] + [len(rows) for _, rows in members[:-1]]).tolist()
-            vectors = self.model.span_vectors(states.reshape(-1, states.shape[-1]), self._tensor(pieces), self._tensor(offsets))
-            spans[self._tensor([span for span, _ in members])] = vectors.to(spans.dtype)
-        logits = self.model.pair_logits(
-            spans,
-            self._tensor([ids[0] for _, _, ids in kept]),
-            self._tensor([ids[1] for _, _, ids in kept]),
-            self._tensor([ids[2] for _, _, ids in kept]),
-            self._tensor([layout.paragraph_offsets[d] + c.paragraph for d, c, _ in kept]),
-            paragraph_repr,
-            torch.tensor([c.features for _, c, _ in kept], device=self.device),
-        )
-        probs = logits.float().softmax(-1).tolist()
-        labels = list(self.config.pair_labels)
-        for (d, candidate, _), p in zip(kept, probs, strict=True):
-            adjusted = [
-                math.log(max(q, 1e-12)) + (self.pair_none_bias if label == "none" else 0.0) for q, label in zip(p, labels, strict=True)
-            ]
-            best = max(range(len(p)), key=adjusted.__getitem__)
-            if labels[best] != "none":
-                triple = {
-                    "holder": candidate.holder,
-                    "target": candidate.target,
-                    "polarity": labels[best],
-                    "probability": round(p[best], 4),
-                }
-                out[d].setdefault(candidate.paragraph, []).append(triple)
-        return out
-
-    def _encode_buckets(self, layout: BatchLayout) -> tuple[list[tuple[list[int], torch.Tensor]], torch.Tensor]:
-        """Run the encoder over length-sorted buckets of at most ``max_batch_tokens`` padded tokens (see :func:`plan_buckets`).
-
-        Returns the buckets (chunk indices, padded states) and the vector of every chunk
-        (see :meth:`NewsPageModel.chunk_vectors`) in the original order.
-        """
-        pad = self.tokenizer.pad_token_id or 0
-        flat_ids, flat_gazetteer, starts, lengths = layout.flat_pieces()
-        buckets: list[tuple[list[int], torch.Tensor]] = []
-        vectors: torch.Tensor | None = None
-        for batch in plan_buckets(lengths.tolist(), self.max_batch_tokens, self.max_padding):
-            ids, gazetteer, mask = gather_bucket(np.asarray(batch), flat_ids, flat_gazetteer, starts, lengths, pad)
-            mask_t = torch.from_numpy(mask).to(self.device, non_blocking=True)
-            states = self.encode_fn(
-                torch.from_numpy(ids).to(self.device, non_blocking=True),
-                mask_t,
-                torch.from_numpy(gazetteer).to(self.device, non_blocking=True),
-            )
-            chunk_vectors = self.model.chunk_vectors(states, mask_t)
-            if vectors is None:
-                vectors = chunk_vectors.new_zeros(len(lengths), chunk_vectors.shape[-1])
-            vectors[self._tensor(batch)] = chunk_vectors
-            buckets.append((batch, states))
-        assert vectors is not None
-        return buckets, vectors
 
     # ------------------------------------------------------------------ text in, document out
     def predict_texts(self, texts: Sequence[str]) -> list[DocumentPrediction]:
