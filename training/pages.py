@@ -19,30 +19,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 
-from .chrome import DATE_PREFIXES, DATE_STYLES, ChromeLibrary, Item, date_text, fill, spread
+from .chrome import ChromeLibrary, fill, spread
 from .corpus import Article
 from .noise import merge_paragraphs, split_paragraph, title_variant, truncate_paragraph
-
-_BULLETS = ("", "", "", "• ", "- ", "» ", "| ", "* ", "◄ ", "▪ ", "– ", "· ")
-_STRAY = ("-", "|", "..", "•", "…", "*", "—", "0", "/", ">")
-_CAPTION_PREFIXES = (
-    "",
-    "",
-    "",
-    "الرئيس ",
-    "الوزير ",
-    "الرئيس الأسبق ",
-    "رئيس الوزراء ",
-    "المتحدث ",
-    "السفير ",
-    "الدكتور ",
-    "اللواء ",
-    "الشيخ ",
-)
-_CAPTION_SUFFIXES = ("", "", " (أرشيفية)", " - أرشيفية", " (صورة أرشيفية)", " - صورة أرشيفية", " (أرشيف)", "- أرشيفية")
+from .page_others import OtherItems
+from .page_site import BULLETS, STRAY, Line, PageSite
 
 
 @dataclass
@@ -83,75 +66,12 @@ class PageConfig:
     p_glue: float = 0.15  # a marker glued to the headline after it
 
 
-@dataclass
-class Line:
-    text: str
-    kind: str
-    source: dict | None = None  # the SPEC paragraph of a body line of the main article
-
-
-class _Page:
-    """The random choices of one page (its site) and the means to write its chrome lines."""
-
-    def __init__(self, library: ChromeLibrary, rng: random.Random, main: Article) -> None:
-        self.library, self.rng, self.main = library, rng, main
-        self.when = datetime(2019, 1, 1) + timedelta(minutes=rng.randint(0, 60 * 24 * 365 * 7))
-        self.outlet = library.value("outlet", rng, "الموقع")
-        self.arabic_digits = rng.random() < 0.12
-        self.date_style = rng.choice(DATE_STYLES)
-        self.bullet = rng.choice(_BULLETS)
-        self.handle = rng.choice(["news", "ar", "akhbar", "alyoum", "press", "tv", "24"]) + str(rng.randint(1, 99))
-        self.tags = self._tags()
-
-    def _tags(self) -> list[str]:
-        names = [p.text[m.start : m.end] for p in self.main.paragraphs for m in p.actors]
-        if self.main.title:
-            names += [w.strip('"«»:،.') for w in self.main.title.text.split() if len(w) > 4][: self.rng.randint(0, 3)]
-        names = list(dict.fromkeys(n for n in names if n))
-        self.rng.shuffle(names)
-        return names[: self.rng.randint(1, 6)] or ["أخبار"]
-
-    def values(self) -> dict[str, str]:
-        rng = self.rng
-        return {
-            "outlet": self.outlet,
-            "author": self.library.value("author", rng, "فريق التحرير"),
-            "city": self.library.value("city", rng, "القاهرة"),
-            "section": self.library.value("nav", rng, "أخبار"),
-            "n": str(rng.choice([rng.randint(0, 99), rng.randint(100, 9999), rng.randint(10000, 250000)])),
-            "m": str(rng.randint(1, 15)),  # minutes: reading time, "منذ {m} دقيقة"
-            "time": f"{rng.randint(3, 22):02d}:{rng.randint(0, 59):02d}",
-            "date": self.date(),
-            "year": str(self.when.year),
-            "url": f"https://{self.handle}.example/{rng.randint(10000, 999999)}",
-            "handle": self.handle,
-            "tag": rng.choice(self.tags),
-            "price": f"{rng.uniform(0.5, 5000):.2f}",
-        }
-
-    def date(self) -> str:
-        style = self.date_style if self.rng.random() < 0.8 else None
-        return (self.rng.choice(DATE_PREFIXES) + date_text(self.rng, self.when, style)).strip()
-
-    def line(self, item: Item | None, bullet: str = "") -> Line | None:
-        if item is None:
-            return None
-        text = fill(item.template, self.values(), self.arabic_digits)
-        return Line((bullet + text).strip(), item.kind) if text else None
-
-    def lines(self, role: str, k: int, bullet: str = "") -> list[Line]:
-        return [x for x in (self.line(i, bullet) for i in self.library.sample(role, self.rng, k)) if x]
-
-    def one(self, role: str) -> list[Line]:
-        found = self.line(self.library.pick(role, self.rng))
-        return [found] if found else []
-
-
 class PageAssembler:
     def __init__(self, library: ChromeLibrary, articles: list[Article], config: PageConfig | None = None) -> None:
         self.library = library
         self.articles = articles
         self.config = config or PageConfig()
+        self.other = OtherItems(articles, self.config.p_glue, self.config.p_pasted_whole)
 
     @classmethod
     def from_files(
@@ -159,59 +79,8 @@ class PageAssembler:
     ) -> PageAssembler:
         return cls(ChromeLibrary.load(chrome_dir, pool), articles, config)
 
-    # ------------------------------------------------------------------ other articles
-    def _others(self, rng: random.Random, main: Article, k: int) -> list[Article]:
-        pool = [a for a in self.articles if a.id != main.id]
-        return rng.sample(pool, min(k, len(pool)))
-
-    def _headlines(self, page: _Page, k: int, bullet: str = "") -> list[Line]:
-        """Headlines of other items: other articles of the split, or unrelated "most read" ones."""
-        out = []
-        for _ in range(k):
-            if page.rng.random() < 0.5 and page.library.has("headline"):
-                out.extend(page.lines("headline", 1, bullet))
-            else:
-                other = self._others(page.rng, page.main, 1)
-                if other:
-                    title = (other[0].title or other[0].paragraphs[0]).text
-                    if page.rng.random() < 0.1:
-                        title = title[: page.rng.randint(20, max(21, len(title)))].rstrip() + "..."
-                    out.append(Line((bullet + title).strip(), "related"))
-        return [Line(x.text, "related") for x in out]
-
-    def _related_block(self, page: _Page, k: int, p_header: float = 0.8) -> list[Line]:
-        rng = page.rng
-        header = page.one("related_header") if rng.random() < p_header else []
-        bullet = rng.choice(_BULLETS)
-        items = self._headlines(page, k, bullet)
-        if rng.random() < 0.25:  # each headline with its teaser
-            items = [x for item in items for x in [item, *page.lines("teaser", 1)]]
-        return [Line(x.text, "related") for x in header + items]
-
-    def _pasted_article(self, page: _Page, other: Article) -> list[Line]:
-        rng = page.rng
-        marker = page.line(page.library.pick(rng.choice(["inline_marker", "related_header"]), rng))
-        title = (other.title or other.paragraphs[0]).text
-        lines: list[Line] = []
-        if marker and rng.random() < self.config.p_glue:
-            lines.append(Line(marker.text.rstrip() + title, "related"))
-        else:
-            lines += [marker] if marker else []
-            if rng.random() > 0.1:
-                lines.append(Line(title, "related"))
-        if rng.random() < 0.12:  # the pasted article's own dateline or date, rarely its byline
-            lines += rng.choice([page.one("dateline"), page.one("dateline"), [Line(page.date(), "related")], page.one("byline")])
-        if rng.random() < 0.1:
-            lines += page.lines("share", rng.randint(1, 3))
-        body = other.body
-        keep = len(body) if rng.random() < self.config.p_pasted_whole else rng.randint(1, max(1, len(body) - 1))
-        lines += [Line(p.text, "related") for p in body[:keep]]
-        if rng.random() < 0.1:
-            lines += page.one("source")
-        return [Line(x.text, "share" if x.kind == "share" else "related") for x in lines]
-
     # ------------------------------------------------------------------ zones
-    def _menu(self, page: _Page) -> list[Line]:
+    def _menu(self, page: PageSite) -> list[Line]:
         rng, cfg = page.rng, self.config
         items = page.library.sample("nav", rng, rng.randint(*cfg.nav_items))
         if rng.random() < 0.25:
@@ -224,7 +93,7 @@ class PageAssembler:
         menu += page.lines("nav_extra", rng.randint(0, 3))
         return menu + (menu if rng.random() < cfg.p_nav_twice else [])
 
-    def _head(self, page: _Page) -> list[Line]:
+    def _head(self, page: PageSite) -> list[Line]:
         rng, cfg = page.rng, self.config
         lines: list[Line] = []
         if rng.random() < cfg.p_consent_top:
@@ -237,9 +106,9 @@ class PageAssembler:
         if rng.random() < cfg.p_widgets:
             lines += page.lines("widget", rng.randint(1, 4))
         if rng.random() < cfg.p_ticker:
-            lines += page.one("ticker") + self._headlines(page, rng.randint(2, 8), rng.choice(_BULLETS))
+            lines += page.one("ticker") + self.other.headlines(page, rng.randint(2, 8), rng.choice(BULLETS))
         if rng.random() < cfg.p_teasers_before:
-            lines += self._related_block(page, rng.randint(1, 10), p_header=0.4)
+            lines += self.other.related_block(page, rng.randint(1, 10), p_header=0.4)
         if rng.random() < cfg.p_breadcrumb:
             crumbs = [c.template for c in page.library.sample("nav", rng, rng.randint(1, 3))]
             lines.append(Line(rng.choice([" » ", " > ", " / ", " ‹ ", " - "]).join(["الرئيسية", *crumbs]), "ui"))
@@ -249,23 +118,7 @@ class PageAssembler:
             lines.append(Line(page.date(), "metadata"))
         return lines
 
-    def _name_caption(self, page: _Page) -> list[Line]:
-        mentions = [(p.text[m.start : m.end], m) for p in page.main.paragraphs for m in p.actors if m.type in ("PERS", "ORG")]
-        if not mentions:
-            return []
-        surface, mention = page.rng.choice(mentions)
-        prefix = page.rng.choice(_CAPTION_PREFIXES) if mention.type == "PERS" else ""
-        text = prefix + surface + page.rng.choice(_CAPTION_SUFFIXES)
-        source = {
-            "text": text,
-            "kind": "caption",
-            "stance": "neutral",
-            "actors": [{"start": len(prefix), "end": len(prefix) + len(surface), "type": mention.type, "actor": mention.actor}],
-            "stances": [],
-        }
-        return [Line(text, "caption", source)]
-
-    def _title_zone(self, page: _Page) -> list[Line]:
+    def _title_zone(self, page: PageSite) -> list[Line]:
         rng, cfg, main = page.rng, self.config, page.main
         lines: list[Line] = []
         title = main.title.to_json() if main.title else None
@@ -278,7 +131,7 @@ class PageAssembler:
         if title and rng.random() >= cfg.p_no_title:
             lines.append(title_line())
         if rng.random() < cfg.p_name_caption:
-            lines += self._name_caption(page) * rng.choice([1, 1, 2])
+            lines += page.name_caption() * rng.choice([1, 1, 2])
         elif rng.random() < cfg.p_bare_caption:
             caption = page.one("bare_caption")
             lines += [
@@ -310,7 +163,7 @@ class PageAssembler:
             lines[at:at] = [title_line() for _ in range(rng.choice([1, 1, 2]))]
         return lines
 
-    def _body(self, page: _Page) -> list[Line]:
+    def _body(self, page: PageSite) -> list[Line]:
         rng, cfg = page.rng, self.config
         paragraphs = [p.to_json() for p in page.main.body]
         noisy: list[dict] = []
@@ -331,7 +184,7 @@ class PageAssembler:
 
         if rng.random() < cfg.p_inline_read_also:
             marker = page.line(page.library.pick("inline_marker", rng))
-            headline = self._headlines(page, 1)
+            headline = self.other.headlines(page, 1)
             if headline and marker is not None and rng.random() < 0.3:  # the marker on its own line, the headline under it
                 insert([Line(marker.text, "related"), Line(headline[0].text, "related")])
             elif headline:
@@ -339,11 +192,11 @@ class PageAssembler:
                 text = marker.text + rng.choice(["", " ", " "]) + headline[0].text if glued and marker else headline[0].text
                 insert([Line(text, "related")])
         if rng.random() < cfg.p_inline_related_block:
-            insert(self._related_block(page, rng.randint(1, 5)))
+            insert(self.other.related_block(page, rng.randint(1, 5)))
         if rng.random() < cfg.p_inline_ad:
             insert(page.lines("ad", rng.randint(1, 2)))
         if rng.random() < cfg.p_inline_teaser:
-            insert(self._headlines(page, 1) + [Line(x.text, "related") for x in page.lines("teaser", 1)])
+            insert(self.other.headlines(page, 1) + [Line(x.text, "related") for x in page.lines("teaser", 1)])
         if rng.random() < cfg.p_inline_share:
             insert(page.lines(rng.choice(["share", "paywall", "box_label"]), 1))
         lines: list[Line] = []
@@ -352,7 +205,7 @@ class PageAssembler:
             lines.append(Line(p["text"], p["kind"], p))
         return lines
 
-    def _after_body(self, page: _Page) -> list[Line]:
+    def _after_body(self, page: PageSite) -> list[Line]:
         rng, cfg = page.rng, self.config
         lines: list[Line] = []
         for role, p in (("source", 0.4), ("credit", 0.1), ("legacy_after_body", 0.25)):
@@ -372,12 +225,12 @@ class PageAssembler:
         if rng.random() < 0.3:
             lines += page.lines("comments", rng.randint(1, 4))
         if rng.random() < cfg.p_pasted_articles:
-            for other in self._others(rng, page.main, rng.randint(1, cfg.max_pasted_articles)):
-                lines += self._pasted_article(page, other)
+            for other in self.other.others(rng, page.main, rng.randint(1, cfg.max_pasted_articles)):
+                lines += self.other.pasted_article(page, other)
         if rng.random() < cfg.p_related_list:
-            lines += self._related_block(page, rng.randint(2, 10))
+            lines += self.other.related_block(page, rng.randint(2, 10))
         if rng.random() < cfg.p_most_read:
-            lines += self._related_block(page, rng.randint(3, 10))
+            lines += self.other.related_block(page, rng.randint(3, 10))
         if rng.random() < cfg.p_footer:
             links = page.lines("footer", rng.randint(2, 14), page.bullet if rng.random() < 0.3 else "")
             lines += [Line(spread([x.text for x in links], rng), "ui")] if links and rng.random() < 0.2 else links
@@ -386,10 +239,10 @@ class PageAssembler:
             lines += page.lines("consent", rng.randint(1, 3))
         return lines
 
-    def _sprinkle(self, page: _Page, lines: list[Line], body_start: int, body_end: int) -> list[Line]:
+    def _sprinkle(self, page: PageSite, lines: list[Line], body_start: int, body_end: int) -> list[Line]:
         """Template residue and stray punctuation dropped into the chrome (never inside the body)."""
         rng, cfg = page.rng, self.config
-        for make, p in ((lambda: page.one("placeholder"), cfg.p_placeholder), (lambda: [Line(rng.choice(_STRAY), "ui")], cfg.p_stray)):
+        for make, p in ((lambda: page.one("placeholder"), cfg.p_placeholder), (lambda: [Line(rng.choice(STRAY), "ui")], cfg.p_stray)):
             if rng.random() < p:
                 extra = make()
                 where = rng.choice([rng.randint(0, body_start), rng.randint(body_end, len(lines))])
@@ -402,7 +255,7 @@ class PageAssembler:
     # ------------------------------------------------------------------ pages
     def page(self, main: Article, rng: random.Random, page_id: str) -> dict:
         """One page (a SPEC.md document) showing ``main`` as its article."""
-        page = _Page(self.library, rng, main)
+        page = PageSite(self.library, rng, main)
         cfg = self.config
         if rng.random() < cfg.p_bare_page:
             lines = self._title_zone(page)[:1] + self._body(page)
