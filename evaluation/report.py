@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -58,24 +61,41 @@ def per_kind_figure(systems: dict[str, dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def stance_network_figure(gold_docs: list[dict], pred_docs: list[list[dict]], path: Path, title: str, documents: int = 4) -> None:
-    """The predicted holder → target network of the documents with most triples.
+@dataclass
+class StanceNetwork:
+    """One document's predicted holder → target network: paragraphs per edge, and the gold edges."""
 
-    Green edges are supportive, red critical; the width grows with the number of
-    paragraphs; a solid edge is also in the gold, a dashed one is not.
-    """
-    import math
-    from collections import Counter
+    document: str
+    edges: Counter  # (holder, target, polarity) → paragraphs
+    gold: set[tuple[str, str, str]]
 
+    @property
+    def triples(self) -> int:
+        return sum(self.edges.values())
+
+    @property
+    def correct(self) -> int:
+        return len(set(self.edges) & self.gold)
+
+
+def stance_networks(gold_docs: list[dict], pred_docs: list[list[dict]], documents: int = 4) -> list[StanceNetwork]:
+    """The networks of the ``documents`` documents with most predicted triples (ties in input order)."""
     networks = []
     for gold, pred in zip(gold_docs, pred_docs, strict=True):
         edges = Counter((t["holder"], t["target"], t["polarity"]) for p in pred for t in p.get("stances") or [])
         truth = {(t["holder"], t["target"], t["polarity"]) for p in gold["paragraphs"] for t in p.get("stances") or []}
         if edges:
-            networks.append((gold.get("id", "?"), edges, truth))
-    networks = sorted(networks, key=lambda n: -sum(n[1].values()))[:documents]
+            networks.append(StanceNetwork(gold.get("id", "?"), edges, truth))
+    return sorted(networks, key=lambda n: -n.triples)[:documents]
+
+
+def stance_network_figure(gold_docs: list[dict], pred_docs: list[list[dict]], path: Path, title: str, documents: int = 4) -> None:
+    """Draw :func:`stance_networks`: green edges supportive, red critical, wider with more
+    paragraphs; a solid edge is also in the gold, a dashed one is not."""
+    networks = stance_networks(gold_docs, pred_docs, documents)
     fig, axes = plt.subplots(1, max(len(networks), 1), figsize=(4.2 * max(len(networks), 1), 4.4), squeeze=False)
-    for ax, (doc_id, edges, truth) in zip(axes[0], networks, strict=False):
+    for ax, network in zip(axes[0], networks, strict=False):
+        edges, truth = network.edges, network.gold
         nodes = list(dict.fromkeys(x for h, t, _ in edges for x in (h, t)))
         where = {n: (math.cos(2 * math.pi * i / len(nodes)), math.sin(2 * math.pi * i / len(nodes))) for i, n in enumerate(nodes)}
         for (h, t, polarity), count in edges.items():
@@ -97,7 +117,7 @@ def stance_network_figure(gold_docs: list[dict], pred_docs: list[list[dict]], pa
             ax.text(x, y, node, ha="center", va="center", fontsize=7, bbox={"boxstyle": "round", "fc": "white", "ec": "grey"})
         ax.set_xlim(-1.5, 1.5)
         ax.set_ylim(-1.4, 1.4)
-        ax.set_title(f"{doc_id}: {sum(edges.values())} triples, {len(set(edges) & truth)} in gold", fontsize=8)
+        ax.set_title(f"{network.document}: {network.triples} triples, {network.correct} in gold", fontsize=8)
         ax.axis("off")
     if not networks:
         axes[0][0].text(0.5, 0.5, "no triples predicted", ha="center")
