@@ -178,14 +178,20 @@ def _parse_paragraph(raw: dict, where: str, registry: ActorRegistry) -> ArticleP
     return ArticleParagraph(text, kind, stance, mentions, triples)
 
 
-def parse_article(line: str, where: str, registry: ActorRegistry, source_file: str = "") -> Article:
-    """One authored article from its JSON line; ``where`` (file:line) prefixes every error."""
+def _record(line: str, where: str, what: str) -> dict:
+    """The JSON object of one authoring line, with its string 'id' and list 'paragraphs' checked."""
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as err:
         raise CorpusError(f"{where}: invalid JSON ({err.msg} at column {err.colno})") from err
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not isinstance(raw.get("paragraphs"), list):
-        raise CorpusError(f"{where}: an article needs string 'id' and list 'paragraphs'")
+        raise CorpusError(f"{where}: {what} needs string 'id' and list 'paragraphs'")
+    return raw
+
+
+def parse_article(line: str, where: str, registry: ActorRegistry, source_file: str = "") -> Article:
+    """One authored article from its JSON line; ``where`` (file:line) prefixes every error."""
+    raw = _record(line, where, "an article")
     if not raw["paragraphs"]:
         raise CorpusError(f"{where}: field 'paragraphs' is empty")
     paragraphs = [_parse_paragraph(p, f"{where}: paragraphs[{i}]", registry) for i, p in enumerate(raw["paragraphs"])]
@@ -202,12 +208,7 @@ def read_articles(path: Path, registry: ActorRegistry) -> Iterator[Article]:
 
 def parse_page(line: str, where: str, registry: ActorRegistry, source_file: str = "") -> AuthoredPage:
     """One authored page from its JSON line; ``where`` (file:line) prefixes every error."""
-    try:
-        raw = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise CorpusError(f"{where}: invalid JSON ({err.msg} at column {err.colno})") from err
-    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not isinstance(raw.get("paragraphs"), list):
-        raise CorpusError(f"{where}: a page needs string 'id' and list 'paragraphs'")
+    raw = _record(line, where, "a page")
     paragraphs: list[dict] = []
     for i, p in enumerate(raw["paragraphs"]):
         at = f"{where}: paragraphs[{i}]"
