@@ -32,7 +32,7 @@ import httpx
 import psutil
 
 from models.checkpoint import DEFAULT_MODEL_DIR
-from training.pages import render_text
+from training.render import render_text
 
 
 def _free_port() -> int:

@@ -19,6 +19,12 @@
 Registry matches enter the encoder as a learned embedding added to the word
 embeddings (a gazetteer feature); it is zero-initialised, so a pre-trained encoder
 starts exactly as it was pre-trained.
+
+The module is longer than most here (~330 lines) by choice: as in Hugging Face's own
+model files, the config, the output type, the module and the checkpoint-format check of
+one architecture stay together, and the pieces :class:`~models.model_step.ModelStep`
+calls one by one (``encode``, ``contextualize``, ``tag``, ``pair_logits``) sit beside the
+``forward`` that training runs, so that the two cannot drift apart unseen.
 """
 
 from __future__ import annotations

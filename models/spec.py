@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from .labels import BODY_KINDS, ENTITY_TYPES, KINDS, POLARITIES, STANCES
-from .registry import ActorRegistry, type_name
+from .registry import ActorRegistry
+from .registry_file import type_name
 
 
 class SpecError(ValueError):

@@ -5,7 +5,8 @@ import pytest
 from models.labels import BODY_KINDS, KINDS
 from models.text import split_paragraphs
 from training.corpus import CorpusError, parse_article, split_of
-from training.pages import PageAssembler, PageConfig, render_text
+from training.pages import PageAssembler, PageConfig
+from training.render import render_text
 
 
 def test_mention_offsets_are_computed_from_surface_strings(articles):
@@ -78,6 +79,40 @@ def test_chrome_of_every_role_appears_around_articles(articles, chrome):
         p for page in pages for p in page["paragraphs"] if p["kind"] == "ui" and p["text"] in {i.template for i in chrome.roles["nav"]}
     ]
     assert menus  # menu items printed one per line, as scraped menus are
+
+
+def test_subheadings_captions_and_posts_sit_between_body_paragraphs_as_body(articles, chrome):
+    config = PageConfig(
+        pages_per_article=4, p_bare_page=0.0, p_cut_page=0.0, p_subheadings=1.0, p_body_caption=1.0, p_embedded_post=1.0, p_body_label=1.0
+    )
+    subheadings = {i.template for i in chrome.roles["subheading"]}
+    posts = {i.template for i in chrome.roles["embedded_post"]}
+    seen_caption_inside = False
+    for page in PageAssembler(chrome, articles, config).pages(seed=7):
+        main = next(a for a in articles if a.id == page["article"])
+        body_texts = {p.text for p in main.body}
+        paragraphs = page["paragraphs"]
+        first = next(i for i, p in enumerate(paragraphs) if p["text"] in body_texts)
+        found = [i for i, p in enumerate(paragraphs) if p["text"] in subheadings]
+        assert found, page["id"]
+        for i in found:  # after the article's first body line, text with no actor and neutral stance
+            assert i > first and paragraphs[i]["kind"] == "text"
+            assert paragraphs[i]["actors"] == [] and paragraphs[i]["stance"] == "neutral"
+        assert all(p["kind"] == "text" for p in paragraphs if p["text"] in posts)
+        last = max(i for i, p in enumerate(paragraphs) if p["text"] in body_texts)
+        seen_caption_inside |= any(p["kind"] == "caption" for p in paragraphs[first + 1 : last])
+    assert seen_caption_inside
+
+
+def test_a_name_caption_keeps_its_actor_span_inside_brackets_and_suffixes(articles, chrome):
+    config = PageConfig(pages_per_article=30, p_name_caption=1.0, p_no_title=0.0, p_bare_page=0.0)
+    captions = [p for page in PageAssembler(chrome, articles, config).pages(seed=3) for p in page["paragraphs"] if p["kind"] == "caption"]
+    named = [p for p in captions if p["actors"]]
+    assert any(p["text"].startswith("[ ") for p in named)
+    names = {p.text[m.start : m.end] for a in articles for p in a.paragraphs for m in p.actors}
+    for p in named:
+        (actor,) = p["actors"]
+        assert p["text"][actor["start"] : actor["end"]] in names
 
 
 def test_splits_are_by_article_and_stable():

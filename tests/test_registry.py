@@ -1,6 +1,7 @@
 import pytest
 
-from models.registry import ActorRegistry, RegistryError, key_of, merge_registries
+from models.registry import ActorRegistry, key_of
+from models.registry_file import RegistryError, merge_registries
 
 
 def spans(registry, text):

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from models.registry import ActorRegistry, RegistryError
+from models.registry import ActorRegistry
+from models.registry_file import RegistryError
 from models.spec import SpecError, check_documents, read_documents, validate_documents
 from training.validate import main
 

@@ -58,6 +58,13 @@ ROLES: dict[str, tuple[str, ...]] = {
     "tag_header": ("tag_headers",),
     "headline": ("most_read_headlines",),
     "teaser": ("teasers",),
+    # lines inside or right after the article body (body_parts.json)
+    "subheading": ("subheadings",),
+    "photo_description": ("photo_descriptions",),
+    "embedded_post": ("embedded_posts",),
+    "author_box_header": ("author_box_headers",),
+    "author_box": ("author_boxes",),
+    "body_label": ("section_labels_in_body",),
     "city": ("cities",),
     "legacy_top": ("legacy_top",),
     "legacy_after_title": ("legacy_after_title",),

@@ -27,7 +27,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from models.labels import BODY_KINDS
-from models.registry import COMMON_WORD, ActorRegistry, key_of
+from models.registry import ActorRegistry, key_of
+from models.registry_file import COMMON_WORD
 
 logger = logging.getLogger(__name__)
 

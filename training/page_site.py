@@ -32,7 +32,19 @@ _CAPTION_PREFIXES = (
     "اللواء ",
     "الشيخ ",
 )
-_CAPTION_SUFFIXES = ("", "", " (أرشيفية)", " - أرشيفية", " (صورة أرشيفية)", " - صورة أرشيفية", " (أرشيف)", "- أرشيفية")
+_CAPTION_SUFFIXES = (
+    "",
+    "",
+    " (أرشيفية)",
+    " - أرشيفية",
+    " (صورة أرشيفية)",
+    " - صورة أرشيفية",
+    " (أرشيف)",
+    "- أرشيفية",
+    " - ارشيفية",
+    " (ارشيف)",
+)
+_CAPTION_WRAPS = (("", ""), ("", ""), ("", ""), ("[ ", " ]"), ("(", ")"), ("صورة: ", ""))
 
 
 @dataclass
@@ -40,6 +52,11 @@ class Line:
     text: str
     kind: str
     source: dict | None = None  # the SPEC paragraph of a body line of the main article
+
+    @classmethod
+    def body(cls, text: str, kind: str) -> Line:
+        """A body line with no actor and no stance (a subheading, a photo description, a bare caption)."""
+        return cls(text, kind, {"text": text, "kind": kind, "stance": "neutral", "actors": [], "stances": []})
 
 
 class PageSite:
@@ -103,8 +120,9 @@ class PageSite:
         if not mentions:
             return []
         surface, mention = self.rng.choice(mentions)
-        prefix = self.rng.choice(_CAPTION_PREFIXES) if mention.type == "PERS" else ""
-        text = prefix + surface + self.rng.choice(_CAPTION_SUFFIXES)
+        opening, closing = self.rng.choice(_CAPTION_WRAPS)
+        prefix = opening + (self.rng.choice(_CAPTION_PREFIXES) if mention.type == "PERS" else "")
+        text = prefix + surface + (closing or self.rng.choice(_CAPTION_SUFFIXES))
         source = {
             "text": text,
             "kind": "caption",

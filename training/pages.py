@@ -44,8 +44,8 @@ class PageConfig:
     p_breadcrumb: float = 0.3
     p_no_title: float = 0.08
     p_title_repeats: float = 0.4  # the headline is printed two or three times
-    p_name_caption: float = 0.12  # a photo caption that is a name from the article
-    p_bare_caption: float = 0.12  # «صورة أرشيفية»-like caption
+    p_name_caption: float = 0.2  # a photo caption that is a name from the article (under the headline)
+    p_bare_caption: float = 0.15  # «صورة أرشيفية»-like caption or a photo description
     p_credit: float = 0.2
     p_split: float = 0.05  # per body paragraph
     p_merge: float = 0.03  # per pair of body paragraphs
@@ -55,6 +55,11 @@ class PageConfig:
     p_inline_ad: float = 0.18
     p_inline_teaser: float = 0.03
     p_inline_share: float = 0.08
+    p_subheadings: float = 0.2  # 1-3 subheadings between body paragraphs
+    p_body_caption: float = 0.12  # a photo caption (a name or a description) between body paragraphs
+    p_embedded_post: float = 0.04  # an embedded social post (often English) inside the body
+    p_body_label: float = 0.06  # an interface label («أبرز الأحداث», «شاهد الفيديو») inside the body
+    p_author_box: float = 0.06  # "about the author" after the body
     p_pasted_articles: float = 0.45
     max_pasted_articles: int = 3
     p_pasted_whole: float = 0.5
@@ -133,11 +138,7 @@ class PageAssembler:
         if rng.random() < cfg.p_name_caption:
             lines += page.name_caption() * rng.choice([1, 1, 2])
         elif rng.random() < cfg.p_bare_caption:
-            caption = page.one("bare_caption")
-            lines += [
-                Line(x.text, "caption", {"text": x.text, "kind": "caption", "stance": "neutral", "actors": [], "stances": []})
-                for x in caption
-            ]
+            lines += self._bare_caption(page)
         if rng.random() < cfg.p_credit:
             lines += page.one("credit")
         after: list[Line] = []
@@ -162,6 +163,11 @@ class PageAssembler:
             at = rng.randint(0, len(lines))
             lines[at:at] = [title_line() for _ in range(rng.choice([1, 1, 2]))]
         return lines
+
+    def _bare_caption(self, page: PageSite) -> list[Line]:
+        """A caption with no actor: «صورة أرشيفية»-like, or a description of the photo."""
+        role = "photo_description" if page.library.has("photo_description") and page.rng.random() < 0.5 else "bare_caption"
+        return [Line.body(x.text, "caption") for x in page.one(role)]
 
     def _body(self, page: PageSite) -> list[Line]:
         rng, cfg = page.rng, self.config
@@ -199,6 +205,15 @@ class PageAssembler:
             insert(self.other.headlines(page, 1) + [Line(x.text, "related") for x in page.lines("teaser", 1)])
         if rng.random() < cfg.p_inline_share:
             insert(page.lines(rng.choice(["share", "paywall", "box_label"]), 1))
+        if rng.random() < cfg.p_subheadings:
+            for _ in range(rng.choice([1, 1, 2, 3])):
+                insert([Line.body(x.text, "text") for x in page.one("subheading")])
+        if rng.random() < cfg.p_body_caption:
+            insert((page.name_caption() if rng.random() < 0.5 else []) or self._bare_caption(page))
+        if rng.random() < cfg.p_embedded_post:
+            insert([Line.body(x.text, "text") for x in page.lines("embedded_post", rng.choice([1, 1, 2]))])
+        if rng.random() < cfg.p_body_label:
+            insert(page.one("body_label"))
         lines: list[Line] = []
         for n, p in enumerate(noisy):
             lines += inserts.get(n, [])
@@ -222,6 +237,8 @@ class PageAssembler:
             lines += [Line(spread([s.text for s in shares], rng), "share")] if shares and rng.random() < 0.2 else shares
         if rng.random() < 0.08:
             lines += page.one("byline") + page.one("bio")
+        elif rng.random() < cfg.p_author_box:
+            lines += page.one("author_box_header") + page.one("author_box")
         if rng.random() < 0.3:
             lines += page.lines("comments", rng.randint(1, 4))
         if rng.random() < cfg.p_pasted_articles:
@@ -282,18 +299,3 @@ class PageAssembler:
         """``pages_per_article`` pages for every article, deterministic for ``seed``."""
         rng = random.Random(seed)
         return [self.page(article, rng, f"{article.id}-p{n}") for article in self.articles for n in range(self.config.pages_per_article)]
-
-
-def render_text(document: dict, seed: int = 0) -> str:
-    """The raw text of a page as a scraper would deliver it: lines with varied separators.
-
-    Splitting the result with :func:`models.text.split_paragraphs` gives back the
-    document's paragraphs in order.
-    """
-    rng = random.Random(seed)
-    newline = "\r\n" if rng.random() < 0.1 else "\n"
-    parts = []
-    for paragraph in document["paragraphs"]:
-        parts.append(rng.choice(["", "", " ", "  ", "\t"]) + paragraph["text"] + rng.choice(["", "", " "]))
-        parts.append(newline * rng.choice([1, 2, 2, 3]) + (rng.choice(["", " \u00a0", " "]) + newline if rng.random() < 0.05 else ""))
-    return "".join(parts)

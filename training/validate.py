@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from models.labels import BODY_KINDS, ENTITY_TYPES, POLARITIES
-from models.registry import ActorRegistry, RegistryError, type_name
+from models.registry import ActorRegistry
+from models.registry_file import RegistryError, type_name
 from models.spec import CheckResult, check_documents, iter_jsonl
 
 from .corpus import CorpusError, parse_article, parse_page
