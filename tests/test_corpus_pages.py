@@ -83,10 +83,19 @@ def test_chrome_of_every_role_appears_around_articles(articles, chrome):
 
 def test_subheadings_captions_and_posts_sit_between_body_paragraphs_as_body(articles, chrome):
     config = PageConfig(
-        pages_per_article=4, p_bare_page=0.0, p_cut_page=0.0, p_subheadings=1.0, p_body_caption=1.0, p_embedded_post=1.0, p_body_label=1.0
+        pages_per_article=4,
+        p_bare_page=0.0,
+        p_cut_page=0.0,
+        p_split=0.0,
+        p_merge=0.0,
+        p_subheadings=1.0,
+        p_body_caption=1.0,
+        p_embedded_post=1.0,
+        p_body_label=1.0,
     )
     subheadings = {i.template for i in chrome.roles["subheading"]}
     posts = {i.template for i in chrome.roles["embedded_post"]}
+    handles = {i.template for i in chrome.roles["embedded_post_handle"]}
     seen_caption_inside = False
     for page in PageAssembler(chrome, articles, config).pages(seed=7):
         main = next(a for a in articles if a.id == page["article"])
@@ -99,6 +108,7 @@ def test_subheadings_captions_and_posts_sit_between_body_paragraphs_as_body(arti
             assert i > first and paragraphs[i]["kind"] == "text"
             assert paragraphs[i]["actors"] == [] and paragraphs[i]["stance"] == "neutral"
         assert all(p["kind"] == "text" for p in paragraphs if p["text"] in posts)
+        assert all(p["kind"] == "metadata" for p in paragraphs if p["text"] in handles)  # «— name (@handle) date»
         last = max(i for i, p in enumerate(paragraphs) if p["text"] in body_texts)
         seen_caption_inside |= any(p["kind"] == "caption" for p in paragraphs[first + 1 : last])
     assert seen_caption_inside

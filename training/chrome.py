@@ -62,6 +62,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "subheading": ("subheadings",),
     "photo_description": ("photo_descriptions",),
     "embedded_post": ("embedded_posts",),
+    "embedded_post_handle": ("embedded_post_handles",),
     "author_box_header": ("author_box_headers",),
     "author_box": ("author_boxes",),
     "body_label": ("section_labels_in_body",),

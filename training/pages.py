@@ -211,7 +211,8 @@ class PageAssembler:
         if rng.random() < cfg.p_body_caption:
             insert((page.name_caption() if rng.random() < 0.5 else []) or self._bare_caption(page))
         if rng.random() < cfg.p_embedded_post:
-            insert([Line.body(x.text, "text") for x in page.lines("embedded_post", rng.choice([1, 1, 2]))])
+            post = [Line.body(x.text, "text") for x in page.lines("embedded_post", rng.choice([1, 1, 2]))]
+            insert(post + (page.one("embedded_post_handle") if rng.random() < 0.6 else []))
         if rng.random() < cfg.p_body_label:
             insert(page.one("body_label"))
         lines: list[Line] = []
