@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -132,25 +133,34 @@ PieceSpan = tuple[int, list[int]]  # a chunk of the document and word-piece posi
 
 
 def candidate_spans(doc: EncodedDocument, candidate: PairCandidate) -> tuple[PieceSpan, PieceSpan, PieceSpan] | None:
-    """The word pieces of a stance pair: the holder's mention, the target's, and the text between them.
+    """The word pieces of a stance pair: the holder's mention, the target's, and the words that carry the stance.
 
-    The between span lies in the target's chunk: the pieces after the earlier mention and
-    before the later one (the verb and preposition that carry the stance: «ندد … بـ»); for an
-    implicit holder, named in an earlier paragraph, the pieces before the target. It may be
-    empty (its vector is then zero). None when a mention lies outside every chunk.
+    Those words lie in the candidate's paragraph: between the two mentions when both are
+    there (the verb and preposition: «ندد … بـ»); before the target for an implicit holder,
+    named in an earlier paragraph; after the holder (or the whole first chunk, when the
+    holder is implicit too) for a context target, named earlier. The span may be empty
+    (its vector is then zero). None when a mention lies outside every chunk.
     """
     holder, target = candidate.holder_mention, candidate.target_mention
     held = mention_pieces(doc, holder.paragraph, holder.start, holder.end)
     aimed = mention_pieces(doc, target.paragraph, target.start, target.end)
     if held is None or aimed is None:
         return None
-    if holder.paragraph == target.paragraph:
-        low, high = min(holder.end, target.end), max(holder.start, target.start)
+    if not candidate.context_target:
+        chunk = aimed[0]
+        low, high = (
+            (min(holder.end, target.end), max(holder.start, target.start)) if holder.paragraph == target.paragraph else (0, target.start)
+        )
+    elif holder.paragraph == candidate.paragraph:
+        chunk, low, high = held[0], holder.end, sys.maxsize
     else:
-        low, high = 0, target.start
-    spans = doc.token_spans[aimed[0]]
+        chunk = next((c for c, owner in enumerate(doc.chunk_paragraph) if owner == candidate.paragraph), -1)
+        if chunk < 0:
+            return None
+        low, high = 0, sys.maxsize
+    spans = doc.token_spans[chunk]
     between = [i for i, span in enumerate(spans) if span is not None and low <= span[0] and span[1] <= high]
-    return held, aimed, (aimed[0], between)
+    return held, aimed, (chunk, between)
 
 
 def mention_pieces(doc: EncodedDocument, paragraph: int, start: int, end: int) -> tuple[int, list[int]] | None:

@@ -8,7 +8,15 @@ leaving them out raised triple precision from 0.21-0.22 to 0.28 at the same reca
 Every ordered pair of distinct entities is a candidate, and so is every pair whose holder is the *context speaker*: the first person
 or organisation of the nearest earlier body paragraph that names one, when the
 paragraph itself does not name it ("وقالت في بيان …" after a paragraph about Hamas is
-Hamas speaking). The model scores each candidate as no stance, supportive or critical
+Hamas speaking). Targets, too, are often named before: «وأدانت الخارجية الهجوم» is
+about the attacker of the previous paragraph, «ورحب الأردن بالخطوة» about the actor of
+the headline. So each holder of a paragraph (its own entities and the context speaker)
+is also paired with the *context targets*: up to :data:`MAX_CONTEXT_TARGETS` entities of
+the previous body paragraph and of the first one (the headline) that the paragraph does
+not name. With gold mentions, they raise the share of gold triples that are candidates
+from 50% to 68% on the authored dev pages and from 68% to 79% on real-dev (the other
+targets are named later or not at all), at the price of twice as many candidates.
+The model scores each candidate as no stance, supportive or critical
 (:data:`PAIR_LABELS`); direction matters, so (A, B) and (B, A) are separate candidates.
 
 The same code builds the candidates from gold mentions in training and from predicted,
@@ -26,7 +34,8 @@ from .labels import ENTITY_TYPES, POLARITIES
 PAIR_LABELS: tuple[str, ...] = ("none", *POLARITIES)
 PAIR2ID: dict[str, int] = {label: i for i, label in enumerate(PAIR_LABELS)}
 MAX_ENTITIES = 8  # per paragraph: at most 8 × 7 explicit pairs and 8 implicit ones
-NUM_PAIR_FEATURES = 6 + 2 * len(ENTITY_TYPES)
+MAX_CONTEXT_TARGETS = 4  # per paragraph: at most 9 × 4 pairs with a target named earlier
+NUM_PAIR_FEATURES = 7 + 2 * len(ENTITY_TYPES)
 _ID_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _STATE_RE = re.compile(r"^[A-Z]{3}$")
 
@@ -48,9 +57,10 @@ class PairCandidate:
     holder: str
     target: str
     holder_mention: MentionRef  # for an implicit holder: its mention in the earlier paragraph
-    target_mention: MentionRef
+    target_mention: MentionRef  # for a context target: its mention in the previous or first paragraph
     implicit: bool
     features: tuple[float, ...]
+    context_target: bool = False
 
 
 def can_hold_stance(mention: MentionRef) -> bool:
@@ -66,15 +76,19 @@ def _entities(mentions: Sequence[MentionRef]) -> dict[str, list[MentionRef]]:
     return entities
 
 
-def _features(holder: list[MentionRef], target: list[MentionRef], implicit: bool, first_key: str, length: int) -> tuple[float, ...]:
+def _features(
+    holder: list[MentionRef], target: list[MentionRef], implicit: bool, first_key: str, length: int, context_target: bool = False
+) -> tuple[float, ...]:
     h, t = holder[0], target[0]
+    same_paragraph = not implicit and not context_target
     return (
         float(implicit),
-        float(implicit or h.start < t.start),
+        float(context_target),
+        float(implicit or (same_paragraph and h.start < t.start)),
         float(not implicit and h.key == first_key),
         min(len(holder), 3) / 3 if not implicit else 0.0,
         min(len(target), 3) / 3,
-        0.0 if implicit else abs(h.start - t.start) / max(length, 1),
+        abs(h.start - t.start) / max(length, 1) if same_paragraph else 0.0,
         *(float(h.type == entity_type) for entity_type in ENTITY_TYPES),
         *(float(t.type == entity_type) for entity_type in ENTITY_TYPES),
     )
@@ -88,6 +102,8 @@ def candidate_pairs(mentions: Sequence[Sequence[MentionRef] | None], lengths: Se
     """
     candidates: list[PairCandidate] = []
     speaker: MentionRef | None = None
+    headline: dict[str, list[MentionRef]] | None = None  # entities of the first body paragraph
+    previous: dict[str, list[MentionRef]] = {}  # entities of the previous body paragraph
     for index, paragraph_mentions in enumerate(mentions):
         if paragraph_mentions is None:
             continue
@@ -99,13 +115,29 @@ def candidate_pairs(mentions: Sequence[Sequence[MentionRef] | None], lengths: Se
                 if holder != target:
                     features = _features(entities[holder], entities[target], False, first, lengths[index])
                     candidates.append(PairCandidate(index, holder, target, entities[holder][0], entities[target][0], False, features))
+        holders = {key: entities[key] for key in keys}
         if speaker is not None and speaker.key not in entities:
             for target in keys:
                 features = _features([speaker], entities[target], True, first, lengths[index])
                 candidates.append(PairCandidate(index, speaker.key, target, speaker, entities[target][0], True, features))
+            holders[speaker.key] = [speaker]
+        context: dict[str, list[MentionRef]] = {}
+        for earlier in (previous, headline or {}):
+            for key, found in earlier.items():
+                if key not in entities and key not in context and len(context) < MAX_CONTEXT_TARGETS:
+                    context[key] = found
+        for holder, held in holders.items():
+            implicit = holder not in entities
+            for target, aimed in context.items():
+                if target != holder:
+                    features = _features(held, aimed, implicit, first, lengths[index], context_target=True)
+                    candidates.append(PairCandidate(index, holder, target, held[0], aimed[0], implicit, features, context_target=True))
         speakers = [m for m in sorted(paragraph_mentions, key=lambda m: m.start) if m.type in ("PERS", "ORG") and can_hold_stance(m)]
         if speakers:
             speaker = speakers[0]
+        if headline is None:
+            headline = entities
+        previous = entities
     return candidates
 
 

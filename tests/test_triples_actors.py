@@ -16,7 +16,7 @@ def test_every_ordered_pair_of_entities_is_a_candidate_and_direction_matters():
     pairs = candidate_pairs(mentions, [40])
     assert {(c.holder, c.target) for c in pairs} == {("HAMAS", "RUS"), ("RUS", "HAMAS")}
     forward = next(c for c in pairs if c.holder == "HAMAS")
-    assert forward.features[1] == 1.0  # the holder comes first
+    assert forward.features[2] == 1.0  # the holder comes first
     assert pair_label(forward, [{"holder": "HAMAS", "target": "RUS", "polarity": "supportive"}]) == PAIR2ID["supportive"]
     backward = next(c for c in pairs if c.holder == "RUS")
     assert pair_label(backward, [{"holder": "HAMAS", "target": "RUS", "polarity": "supportive"}]) == PAIR2ID["none"]
@@ -35,6 +35,27 @@ def test_the_previous_speaker_holds_an_implicit_stance_across_boilerplate():
 def test_a_speaker_named_in_the_paragraph_gets_no_implicit_twin():
     mentions = [[_m(0, 0, 4, "ORG", "HAMAS")], [_m(1, 0, 4, "ORG", "HAMAS"), _m(1, 9, 14, "LOC", "ISR")]]
     assert not [c for c in candidate_pairs(mentions, [20, 30]) if c.implicit]
+
+
+def test_a_target_named_in_the_previous_paragraph_or_the_headline_is_a_context_target():
+    # headline «إسرائيل تقصف مخيماً في رفح» / «وأعلنت حماس …» / an ad / «وأدانت مصر والأردن القصف»
+    mentions = [[_m(0, 0, 7, "LOC", "ISR")], [_m(1, 7, 11, "ORG", "HAMAS")], None, [_m(3, 6, 9, "LOC", "EGY"), _m(3, 12, 18, "LOC", "JOR")]]
+    pairs = candidate_pairs(mentions, [30, 30, 5, 25])
+    context = {(c.holder, c.target, c.implicit) for c in pairs if c.context_target and c.paragraph == 3}
+    # each holder of the paragraph (its own and the previous speaker) × each actor named before (previous paragraph, headline)
+    assert context == {
+        ("EGY", "HAMAS", False),
+        ("EGY", "ISR", False),
+        ("JOR", "HAMAS", False),
+        ("JOR", "ISR", False),
+        ("HAMAS", "ISR", True),
+    }
+    egypt_israel = next(c for c in pairs if (c.holder, c.target, c.context_target) == ("EGY", "ISR", True))
+    assert egypt_israel.target_mention.paragraph == 0  # its vector comes from the headline
+    assert egypt_israel.features[1] == 1.0 and egypt_israel.features[6] == 0.0  # flagged; no in-paragraph distance
+    assert pair_label(egypt_israel, [{"holder": "EGY", "target": "ISR", "polarity": "critical"}]) == PAIR2ID["critical"]
+    # a paragraph that names the actor itself pairs with it directly, not as a context target
+    assert not [c for c in pairs if c.paragraph == 1 and c.context_target and c.target == "HAMAS"]
 
 
 def test_a_surname_alone_takes_the_id_of_the_full_name_in_the_document():
@@ -118,3 +139,18 @@ def test_the_words_between_a_pair_are_its_own_span(pages, tokenizer, registry):
     spans = doc.token_spans[found[2][0]]
     between = "".join(text[spans[i][0] : spans[i][1]] for i in found[2][1])
     assert between.replace(" ", "") == "بالغاراتوحمل"
+
+
+def test_a_context_targets_words_are_those_after_the_holder_in_its_own_paragraph(tokenizer, registry):
+    from models.features import candidate_spans, encode_document
+    from models.triples import MentionRef, PairCandidate
+
+    texts = ["الاحتلال يقصف مخيماً في رفح", "وأدانت مصر القصف بشدة"]
+    doc = encode_document(texts, tokenizer, registry, 64, 8)
+    target = MentionRef(0, 0, 8, "ORG", "ISR")
+    holder = MentionRef(1, texts[1].index("مصر"), texts[1].index("مصر") + 3, "LOC", "EGY")
+    found = candidate_spans(doc, PairCandidate(1, "EGY", "ISR", holder, target, False, (), context_target=True))
+    assert found is not None
+    assert doc.chunk_paragraph[found[1][0]] == 0 and doc.chunk_paragraph[found[2][0]] == 1
+    spans = doc.token_spans[found[2][0]]
+    assert "".join(texts[1][spans[i][0] : spans[i][1]] for i in found[2][1]) == "القصفبشدة"
