@@ -169,6 +169,23 @@ class ActorRegistry:
         """Whether ``surface`` is exactly one of the registry's names (after folding)."""
         return key_of(surface) in self._index
 
+    def glued_clitic(self, surface: str) -> int:
+        """Characters of a clitic glued to the front of a registry name in ``surface``, 0 if none.
+
+        «لحزب الله» is ل + «حزب الله» (1); «للأهلي» is the contraction ل + «الأهلي» (1: the
+        span starts at the second ل, as SPEC.md asks); a surface that is a name itself
+        («لبنان», «الكرملين») has none. Counted on the folded key, so a surface with
+        diacritics on its clitic may need one more character.
+        """
+        key = key_of(surface)
+        if not key or key in self._index:
+            return 0
+        first, _, rest = key.partition(" ")
+        for strip, form in clitic_variants(first):
+            if " ".join(filter(None, (form, rest))) in self._index:
+                return strip
+        return 0
+
     def candidates(self, surface: str) -> list[str]:
         """Ids whose names match ``surface``, trying it bare and then without a glued clitic."""
         key = key_of(surface)

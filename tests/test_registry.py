@@ -19,6 +19,15 @@ def test_longest_match_strips_clitics_but_keeps_names_with_al(registry):
     ]
 
 
+def test_a_clitic_glued_to_a_name_is_counted_but_a_name_that_starts_like_one_is_not(registry):
+    assert registry.glued_clitic("لحماس") == 1
+    assert registry.glued_clitic("وموسكو") == 1
+    assert registry.glued_clitic("للأمم المتحدة") == 1  # the contraction: the span starts at the second ل
+    assert registry.glued_clitic("الكرملين") == 0
+    assert registry.glued_clitic("حماس") == 0
+    assert registry.glued_clitic("لجنة") == 0  # no name after the ل
+
+
 def test_spelling_variants_fold_to_one_key(registry):
     assert key_of("إسرائيل") == key_of("اسرائيل")
     assert registry.candidates("بوجدانوف") == ["MIKHAIL_BOGDANOV"]

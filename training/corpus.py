@@ -163,6 +163,12 @@ def _parse_paragraph(raw: dict, where: str, registry: ActorRegistry) -> ArticleP
             raise CorpusError(f"{where}: field 'mentions[{j}]': «{surface}» not found after offset {cursor}")
         if entity_type not in ENTITY_TYPES:
             raise CorpusError(f"{where}: field 'mentions[{j}]': type {entity_type!r} not in {ENTITY_TYPES}")
+        clitic = registry.glued_clitic(surface)
+        if clitic:
+            raise CorpusError(
+                f"{where}: field 'mentions[{j}]': «{surface}» carries the clitic «{surface[:clitic]}»; "
+                f"tag «{surface[clitic:]}» (SPEC.md: the span leaves out a clitic that is not part of the name)"
+            )
         if actor is not None and actor not in registry:
             raise CorpusError(f"{where}: field 'mentions[{j}]': actor {actor!r} is not in the registry")
         cursor = start + len(surface)
