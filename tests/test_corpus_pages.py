@@ -1,4 +1,5 @@
 import json
+import random
 
 import pytest
 
@@ -24,6 +25,9 @@ def test_authoring_errors_name_file_line_and_field(registry):
     bad_id = line.replace("موسكو", "روسيا").replace('"RUS"', '"NOPE"')
     with pytest.raises(CorpusError, match="NOPE"):
         parse_article(bad_id, "f.jsonl:4", registry)
+    glued = line.replace("عنوان عن روسيا", "دعوة لحماس").replace('["موسكو", "LOC", "RUS"]', '["لحماس", "ORG", "HAMAS"]')
+    with pytest.raises(CorpusError, match="«لحماس» carries the clitic «ل»; tag «حماس»"):
+        parse_article(glued, "f.jsonl:4", registry)
     wrong_stance = json.dumps(
         {"id": "y", "paragraphs": [{"kind": "text", "text": "رحبت روسيا", "stance": "critical", "stances": [["RUS", "UN", "supportive"]]}]},
         ensure_ascii=False,
@@ -112,6 +116,27 @@ def test_subheadings_captions_and_posts_sit_between_body_paragraphs_as_body(arti
         last = max(i for i, p in enumerate(paragraphs) if p["text"] in body_texts)
         seen_caption_inside |= any(p["kind"] == "caption" for p in paragraphs[first + 1 : last])
     assert seen_caption_inside
+
+
+def test_a_glued_run_joins_chrome_lines_into_one_boilerplate_line_and_leaves_the_body_alone(articles, chrome):
+    plain = PageConfig(pages_per_article=4, p_bare_page=0.0, p_cut_page=0.0, p_glued_run=0.0)
+    glued = PageConfig(pages_per_article=4, p_bare_page=0.0, p_cut_page=0.0, p_glued_run=1.0)
+    pairs = [(article, seed) for article in articles for seed in range(4)]
+    before = [PageAssembler(chrome, articles, plain).page(a, random.Random(seed), a.id) for a, seed in pairs]
+    after = [PageAssembler(chrome, articles, glued).page(a, random.Random(seed), a.id) for a, seed in pairs]
+    joined = 0
+    for a, b in zip(before, after, strict=True):
+        body_a = [p["text"] for p in a["paragraphs"] if p["kind"] in BODY_KINDS]
+        body_b = [p["text"] for p in b["paragraphs"] if p["kind"] in BODY_KINDS]
+        assert body_a == body_b, a["id"]  # nothing of the article is glued (same seed: same draws before the glue)
+        new = [p for p in b["paragraphs"] if p["text"] not in {q["text"] for q in a["paragraphs"]}]
+        for p in new:
+            assert p["kind"] not in BODY_KINDS
+            parts = [q["text"] for q in a["paragraphs"] if q["kind"] not in BODY_KINDS and q["text"] in p["text"]]
+            assert len(parts) >= 2, p["text"]
+            joined += 1
+        assert len(new) <= 1
+    assert joined > len(after) // 2
 
 
 def test_a_name_caption_keeps_its_actor_span_inside_brackets_and_suffixes(articles, chrome):

@@ -18,6 +18,7 @@ Every line carries its SPEC.md kind, so the same sentence is ``text`` on its own
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,7 @@ class PageConfig:
     p_cut_page: float = 0.35  # the stored page stops somewhere after the article starts (mostly inside its body)
     p_placeholder: float = 0.1
     p_glue: float = 0.15  # a marker glued to the headline after it
+    p_glued_run: float = 0.12  # per page: a run of 2-8 chrome lines printed as one line (inline elements run together)
 
 
 class PageAssembler:
@@ -257,8 +259,8 @@ class PageAssembler:
             lines += page.lines("consent", rng.randint(1, 3))
         return lines
 
-    def _sprinkle(self, page: PageSite, lines: list[Line], body_start: int, body_end: int) -> list[Line]:
-        """Template residue and stray punctuation dropped into the chrome (never inside the body)."""
+    def _sprinkle(self, page: PageSite, lines: list[Line], body_start: int, body_end: int) -> tuple[list[Line], int, int]:
+        """Template residue and stray punctuation dropped into the chrome (never inside the body); the body's new bounds."""
         rng, cfg = page.rng, self.config
         for make, p in ((lambda: page.one("placeholder"), cfg.p_placeholder), (lambda: [Line(rng.choice(STRAY), "ui")], cfg.p_stray)):
             if rng.random() < p:
@@ -268,7 +270,40 @@ class PageAssembler:
                 if where <= body_start:
                     body_start += len(extra)
                     body_end += len(extra)
-        return lines
+        return lines, body_start, body_end
+
+    def _glue_run(self, page: PageSite, lines: list[Line], body_start: int, body_end: int) -> tuple[list[Line], int]:
+        """A run of chrome lines glued into one, with no space or one between them and sometimes an
+        interface label in front («Related», «المزيد»), as an HTML-to-text step prints inline
+        elements: related headlines, a tag list, share buttons. Its kind is that of most of its
+        characters. Returns the lines and how far the body moved (runs before the body shorten it)."""
+        rng = page.rng
+        after = rng.random() < 0.7
+        lo, hi = (body_end, len(lines)) if after else (0, body_start)
+        runs: list[tuple[int, int]] = []
+        i = lo
+        while i < hi:
+            j = i
+            while j < hi and lines[j].source is None and lines[j].text:
+                j += 1
+            if j - i >= 2:
+                runs.append((i, j))
+            i = j + 1
+        if not runs:
+            return lines, 0
+        start, end = rng.choice(runs)
+        length = rng.randint(2, min(8, end - start))
+        start = rng.randint(start, end - length)
+        run = lines[start : start + length]
+        weight: Counter[str] = Counter()
+        for line in run:
+            weight[line.kind] += len(line.text)
+        text = rng.choice(["", "", " "]).join(line.text for line in run)
+        if rng.random() < 0.3:
+            label = page.one("nav_extra")
+            text = (label[0].text if label else "") + text
+        glued = Line(text, weight.most_common(1)[0][0])
+        return lines[:start] + [glued] + lines[start + length :], (0 if after else length - 1)
 
     # ------------------------------------------------------------------ pages
     def page(self, main: Article, rng: random.Random, page_id: str) -> dict:
@@ -283,7 +318,10 @@ class PageAssembler:
             body = self._body(page)
             lines = head + body + self._after_body(page)
             body_start, body_end = len(head), len(head) + len(body)
-            lines = self._sprinkle(page, lines, body_start, body_end)
+            lines, body_start, body_end = self._sprinkle(page, lines, body_start, body_end)
+            if rng.random() < cfg.p_glued_run:
+                lines, moved = self._glue_run(page, lines, body_start, body_end)
+                body_start, body_end = body_start - moved, body_end - moved
         if rng.random() < cfg.p_cut_page and body_end > body_start + 1:
             end = body_end if rng.random() < 0.6 else len(lines)
             lines = lines[: rng.randint(body_start + 1, end)]
