@@ -60,6 +60,8 @@ class DocumentOutputs:
     stance_probs: list[list[float]]  # [paragraphs, stances]
     actors: dict[int, list[ActorPrediction]]  # body paragraph → its actors (paragraph-relative offsets)
     triples: dict[int, list[dict]]  # body paragraph → its stance triples
+    # body paragraph → polarity → the candidate pair most likely of that polarity (see reconcile_triples)
+    reserve: dict[int, dict[str, dict]] = field(default_factory=dict)
 
 
 def _argmax(values: Sequence[float]) -> int:
@@ -72,6 +74,7 @@ class Decoder:
     stances: list[str]
     max_paragraph_chars: int | None = None
     stance_bias: list[float] | None = None  # added to the stance log-probabilities before the argmax (calibration)
+    triples_follow_stance: bool = True  # see reconcile_triples
 
     def __post_init__(self) -> None:
         self.label_kinds = {label: [i for i, k in enumerate(self.kinds) if label_of(k) == label] for label in LABELS}
@@ -105,8 +108,29 @@ class Decoder:
                 prediction.stance_scores = [round(p, 4) for p in stance]
                 prediction.actors = outputs.actors.get(index, [])
                 prediction.stances = outputs.triples.get(index, [])
+                if self.triples_follow_stance:
+                    prediction.stances = reconcile_triples(prediction.stance, prediction.stances, outputs.reserve.get(index, {}))
             out.append(prediction)
         return out
+
+
+def reconcile_triples(stance: str, triples: list[dict], reserve: dict[str, dict]) -> list[dict]:
+    """A paragraph's triples made to agree with its stance, as SPEC.md defines one by the other.
+
+    A neutral paragraph attributes no stance: no triples. A supportive or critical one has
+    at least one triple of its polarity, a mixed one one of each: where the triple head left
+    a polarity out, its most likely candidate pair of that polarity is added (``reserve``;
+    none when the paragraph has no candidate pair). Real news mostly carries one triple per
+    evaluative paragraph, which the head, trained on authored text, under-predicts.
+    """
+    if stance == "neutral":
+        return []
+    needed = {"supportive", "critical"} if stance == "mixed" else {stance}
+    out = list(triples)
+    for polarity in sorted(needed - {t["polarity"] for t in triples}):
+        if polarity in reserve:
+            out.append(reserve[polarity])
+    return out
 
 
 def summarize_document(paragraphs: Sequence[Paragraph], labelled: list[ParagraphPrediction], registry: ActorRegistry) -> DocumentPrediction:

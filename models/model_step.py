@@ -111,14 +111,14 @@ class ModelStep:
                 for i in range(len(body))
             ]
             candidates.extend((d, c) for c in candidate_pairs(mentions, [len(t) for t in texts[d]]))
-        triples = self.score_pairs(layout, buckets, candidates, paragraph_repr)
+        triples, reserve = self.score_pairs(layout, buckets, candidates, paragraph_repr)
 
         kind_list: list[list[float]] = kind_probs.tolist()
         stance_list: list[list[float]] = stance_logits.float().softmax(-1).tolist()
         outputs: list[DocumentOutputs] = []
         for d, doc in enumerate(encoded):
             first, n = layout.paragraph_offsets[d], len(doc.paragraph_features)
-            outputs.append(DocumentOutputs(kind_list[first : first + n], stance_list[first : first + n], actors[d], triples[d]))
+            outputs.append(DocumentOutputs(kind_list[first : first + n], stance_list[first : first + n], actors[d], triples[d], reserve[d]))
         return outputs
 
     def score_pairs(
@@ -127,11 +127,14 @@ class ModelStep:
         buckets: list[tuple[list[int], torch.Tensor]],
         candidates: list[tuple[int, PairCandidate]],
         paragraph_repr: torch.Tensor,
-    ) -> list[dict[int, list[dict]]]:
-        """Triples per document and paragraph: the candidates the triple head does not score as "none"."""
+    ) -> tuple[list[dict[int, list[dict]]], list[dict[int, dict[str, dict]]]]:
+        """Triples per document and paragraph: the candidates the triple head does not score as "none";
+        and, per paragraph and polarity, the candidate most likely of that polarity (the decoder's
+        reserve when the paragraph's stance asks for a triple the head left out)."""
         out: list[dict[int, list[dict]]] = [{} for _ in layout.documents]
+        reserve: list[dict[int, dict[str, dict]]] = [{} for _ in layout.documents]
         if not candidates:
-            return out
+            return out, reserve
         where = {chunk: (b, row) for b, (indices, _) in enumerate(buckets) for row, chunk in enumerate(indices)}
         span_ids: dict[tuple[int, int, tuple[int, ...]], int] = {}
         by_bucket: dict[int, list[tuple[int, list[int]]]] = {}  # bucket → (span id, flat rows in that bucket's states)
@@ -153,7 +156,7 @@ class ModelStep:
                 holder, target, between = (span_id(d, f) for f in found)
                 kept.append((d, candidate, (holder, target, between)))
         if not kept:
-            return out
+            return out, reserve
         spans = paragraph_repr.new_zeros(len(span_ids), buckets[0][1].shape[-1])
         for b, members in by_bucket.items():
             states = buckets[b][1]
@@ -178,14 +181,12 @@ class ModelStep:
             ]
             best = max(range(len(p)), key=adjusted.__getitem__)
             if labels[best] != "none":
-                triple = {
-                    "holder": candidate.holder,
-                    "target": candidate.target,
-                    "polarity": labels[best],
-                    "probability": round(p[best], 4),
-                }
-                out[d].setdefault(candidate.paragraph, []).append(triple)
-        return out
+                out[d].setdefault(candidate.paragraph, []).append(_triple(candidate, labels[best], p[best]))
+            kept_best = reserve[d].setdefault(candidate.paragraph, {})
+            for i, label in enumerate(labels):
+                if label != "none" and (label not in kept_best or p[i] > kept_best[label]["probability"]):
+                    kept_best[label] = _triple(candidate, label, p[i])
+        return out, reserve
 
     def encode_buckets(self, layout: BatchLayout) -> tuple[list[tuple[list[int], torch.Tensor]], torch.Tensor]:
         """Run the encoder over length-sorted buckets of at most ``max_batch_tokens`` padded tokens (see :func:`plan_buckets`).
@@ -212,3 +213,7 @@ class ModelStep:
             buckets.append((batch, states))
         assert vectors is not None
         return buckets, vectors
+
+
+def _triple(candidate: PairCandidate, polarity: str, probability: float) -> dict:
+    return {"holder": candidate.holder, "target": candidate.target, "polarity": polarity, "probability": round(probability, 4)}

@@ -96,6 +96,7 @@ class NewsPageConfig(PretrainedConfig):
         pair_class_weights: list[float] | None = None,
         stance_logit_bias: list[float] | None = None,
         pair_none_bias: float = 0.0,
+        triples_follow_stance: bool = True,
         format_version: int = FORMAT_VERSION,
         paragraph_features: int | None = None,
         cues_fingerprint: str | None = None,
@@ -125,6 +126,8 @@ class NewsPageConfig(PretrainedConfig):
         # log-probabilities before the argmax, they shift the decision, not the reported probability
         self.stance_logit_bias = stance_logit_bias
         self.pair_none_bias = pair_none_bias
+        # decoding: a paragraph's triples agree with its stance (models.decoding.reconcile_triples)
+        self.triples_follow_stance = triples_follow_stance
 
 
 @dataclass

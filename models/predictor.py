@@ -93,7 +93,13 @@ class Predictor:
                 self.model.gazetteer.to(self.dtype)
         self.config = model.config
         self.featurizer = Featurizer(tokenizer, registry if self.config.use_gazetteer else None, self.config.max_tokens, self.config.stride)
-        self.decoder = Decoder(list(self.config.kinds), list(self.config.stances), max_paragraph_chars, self.config.stance_logit_bias)
+        self.decoder = Decoder(
+            list(self.config.kinds),
+            list(self.config.stances),
+            max_paragraph_chars,
+            self.config.stance_logit_bias,
+            bool(getattr(self.config, "triples_follow_stance", True)),
+        )
         self.actor_decoder = ActorDecoder(linker, registry_spans=registry_spans)
         self.step = ModelStep(
             self.model,

@@ -54,6 +54,27 @@ def test_calibration_bias_moves_the_stance_decision_not_its_probability():
     assert biased.stance == "supportive" and biased.stance_probability == 0.35
 
 
+def test_triples_follow_the_paragraph_stance_neutral_drops_them_and_an_evaluative_one_gets_its_polarity():
+    texts = ["رحبت مصر بالاتفاق وانتقدت إسرائيل التصعيد.", "وصل الوفد المصري إلى غزة.", "أشادت مصر بالوساطة."]
+    welcome = {"holder": "EGY", "target": "QAT", "polarity": "supportive", "probability": 0.41}
+    blame = {"holder": "EGY", "target": "ISR", "polarity": "critical", "probability": 0.38}
+    stray = {"holder": "EGY", "target": "GAZA_STRIP", "polarity": "critical", "probability": 0.7}
+    text_kind = one_hot(KINDS.index("text"), len(KINDS))
+    outputs = DocumentOutputs(
+        kind_probs=[text_kind] * 3,
+        stance_probs=[one_hot(STANCES.index("mixed"), 4), one_hot(STANCES.index("neutral"), 4), one_hot(STANCES.index("supportive"), 4)],
+        actors={},
+        triples={0: [blame], 1: [stray]},  # the head found the blame only, and a triple in a neutral paragraph
+        reserve={0: {"supportive": welcome, "critical": blame}, 1: {"critical": stray}, 2: {}},  # paragraph 2: no candidate pair
+    )
+    mixed, neutral, praise = Decoder(list(KINDS), list(STANCES)).decode(texts, outputs)
+    assert mixed.stances == [blame, welcome]
+    assert neutral.stances == []
+    assert praise.stance == "supportive" and praise.stances == []
+    as_trained = Decoder(list(KINDS), list(STANCES), triples_follow_stance=False).decode(texts, outputs)
+    assert [p.stances for p in as_trained] == [[blame], [stray], []]
+
+
 def test_document_summary_counts_actors_and_the_stance_network_with_whole_text_offsets(registry):
     paragraphs = split_paragraphs(PAGE)
     texts = [p.text for p in paragraphs]
