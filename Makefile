@@ -6,7 +6,7 @@ PORT ?= 8000
 ARGS ?=
 BASE_MODEL ?=
 
-.PHONY: install train data validate-data eval-real registry-coverage eval eval-seeds gate serve test lint load-test api-fuzz bench export-onnx classify clean
+.PHONY: install train calibrate data validate-data eval-real registry-coverage eval eval-seeds gate serve test lint load-test api-fuzz bench export-onnx classify clean
 
 install:  ## install the CPU build of torch, then the project with all extras
 	$(PYTHON) -m pip install "torch==2.13.0"
@@ -20,6 +20,9 @@ validate-data:  ## check the registry and every authored article (file, line and
 
 train:  ## fine-tune; writes $(MODEL_DIR). Default base: CAMeLBERT, else (offline) the embedded small BERT
 	$(PYTHON) -m training.train $(if $(BASE_MODEL),--base_model $(BASE_MODEL)) --output_dir $(MODEL_DIR) $(ARGS)
+
+calibrate:  ## fit the stance and triple decision offsets of $(MODEL_DIR) again on the dev pages (after a change of decoding)
+	$(PYTHON) -m training.calibrate $(MODEL_DIR)
 
 REAL_DEV ?= ../shared/eval/real-dev.jsonl
 eval-real:  ## evaluate $(MODEL_DIR) on real scraped pages (the yardstick), against peers → reports/real-dev/

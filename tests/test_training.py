@@ -1,9 +1,13 @@
 """``training.train.main`` on the tiny corpus: a checkpoint that a user can load."""
 
 import json
+import shutil
+
+import pytest
 
 from models.checkpoint import read_metadata
 from models.predictor import Predictor
+from models.spec import SpecError
 
 
 def test_training_writes_a_self_contained_checkpoint(trained_checkpoint):
@@ -65,3 +69,32 @@ def test_stance_offsets_raise_a_swallowed_class_and_leave_a_fitted_model_alone()
     assert bias[0] == 0.0 and bias[1] > 0.5  # supportive is lifted over its neutral twin
     fitted = [[0.8, 0.1, 0.05, 0.05]] * 6 + [[0.1, 0.8, 0.05, 0.05]] * 3
     assert fit_stance_bias(gold, [[{"stance_scores": sc} for sc in fitted]]) == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_recalibration_rewrites_the_offsets_in_the_checkpoint_and_records_it(trained_checkpoint, pages, tmp_path):
+    from training.calibrate import main as recalibrate_main
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained_checkpoint[0], model_dir)
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    config["pair_none_bias"], config["stance_logit_bias"] = 7.0, [0.0, 9.0, 9.0, 9.0]  # offsets no fit would choose
+    (model_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(page, ensure_ascii=False) + "\n" for page in pages[:6]), encoding="utf-8")
+
+    chosen = recalibrate_main([str(model_dir), "--dev", str(dev)])
+
+    written = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    assert written["pair_none_bias"] == chosen["pair_none_bias"] != 7.0
+    assert written["stance_logit_bias"] == chosen["stance_logit_bias"] != [0.0, 9.0, 9.0, 9.0]
+    assert read_metadata(model_dir)["calibration"]["recalibrated"]["dev"] == str(dev)
+    assert Predictor.from_pretrained(model_dir).pair_none_bias == chosen["pair_none_bias"]
+
+
+def test_recalibration_refuses_an_empty_dev_file(trained_checkpoint, tmp_path):
+    from training.calibrate import recalibrate
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(SpecError, match="empty.jsonl: no documents"):
+        recalibrate(trained_checkpoint[0], empty)

@@ -7,19 +7,30 @@ stay the model's): one per stance value (neutral fixed at 0), chosen by a grid s
 the dev stance macro-F1, and one on the triple head's "none" class, chosen for the dev
 triple F1. They are written into the checkpoint's config (``stance_logit_bias``,
 ``pair_none_bias``) and applied by every predictor that loads it.
+
+``make train`` calibrates (``--calibrate``). ``python -m training.calibrate MODEL_DIR``
+(``make calibrate``) fits them again on an existing checkpoint, for instance after a change
+of the decoding rules, and records when and at which commit in its training metadata.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
+import json
 import logging
 import math
 from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
 
+from evaluation.evaluate import current_commit
 from evaluation.metrics import class_f1, score_stance
 from evaluation.predictions import predict_documents
+from models.checkpoint import METADATA_FILE, load_checkpoint
 from models.labels import BODY_KINDS, STANCES
 from models.predictor import Predictor
+from models.spec import read_documents
 
 logger = logging.getLogger(__name__)
 
@@ -93,3 +104,37 @@ def calibrate(predictor: Predictor, gold_docs: list[dict]) -> dict:
         "pair_none_bias": pair_bias,
         "pair_triple_f1": {str(k): round(v, 4) for k, v in tried.items()},
     }
+
+
+def recalibrate(model_dir: str | Path, dev_file: str | Path) -> dict:
+    """Fit the offsets of the checkpoint in ``model_dir`` again on ``dev_file`` and rewrite its config and metadata."""
+    checkpoint = load_checkpoint(model_dir)
+    documents = read_documents(dev_file, checkpoint.registry)  # SpecError (file, line, field) on bad or empty input
+    predictor = Predictor(checkpoint.model, checkpoint.tokenizer, checkpoint.registry, checkpoint.linker)
+    chosen = calibrate(predictor, documents)
+    checkpoint.model.config.save_pretrained(checkpoint.path)
+    metadata = checkpoint.metadata | {
+        "calibration": chosen
+        | {
+            "recalibrated": {
+                "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "commit": current_commit(),
+                "dev": str(dev_file),
+            }
+        }
+    }
+    (checkpoint.path / METADATA_FILE).write_text(json.dumps(metadata, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return chosen
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("model_dir", help="a checkpoint directory (make train writes checkpoints/latest)")
+    parser.add_argument("--dev", default="data/build/dev.jsonl", help="SPEC.md documents to fit on (default: the authored dev pages)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return recalibrate(args.model_dir, args.dev)
+
+
+if __name__ == "__main__":
+    main()
