@@ -71,6 +71,12 @@ def save_checkpoint(
     tokenizer.save_pretrained(path)
     registry.save(path / REGISTRY_FILE)
     linker.save(path / LINKER_FILE)
+    write_metadata(path, metadata)
+
+
+def write_metadata(path: str | Path, metadata: dict) -> None:
+    """The training metadata of the checkpoint in ``path`` and the model card made from it."""
+    path = Path(path)
     (path / METADATA_FILE).write_text(json.dumps(metadata, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (path / "README.md").write_text(model_card(metadata), encoding="utf-8")
 

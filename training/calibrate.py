@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import logging
 import math
 from collections.abc import Sequence
@@ -27,7 +26,7 @@ from pathlib import Path
 from evaluation.evaluate import current_commit
 from evaluation.metrics import class_f1, score_stance
 from evaluation.predictions import predict_documents
-from models.checkpoint import METADATA_FILE, load_checkpoint
+from models.checkpoint import load_checkpoint, write_metadata
 from models.labels import BODY_KINDS, STANCES
 from models.predictor import Predictor
 from models.spec import read_documents
@@ -123,7 +122,7 @@ def recalibrate(model_dir: str | Path, dev_file: str | Path) -> dict:
             }
         }
     }
-    (checkpoint.path / METADATA_FILE).write_text(json.dumps(metadata, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_metadata(checkpoint.path, metadata)
     return chosen
 
 
