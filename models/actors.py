@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .bio import viterbi
 from .features import EncodedDocument, decode_tags, word_spans
 from .linking import ActorLinker
 from .registry import key_of
@@ -41,14 +42,26 @@ class ActorDecoder:
     linker: ActorLinker
     registry_spans: bool = False
     registry_refine: bool = True
+    constrained_bio: bool = True  # Viterbi over the word tag probabilities (models.bio), not each word's argmax
 
-    def paragraph_spans(self, doc: EncodedDocument, tag_ids: dict[int, list[int]], tag_scores: dict[int, list[float]]) -> dict[int, list]:
-        """Tagged (start, end, type, score) spans per paragraph, from the chunks that were tagged."""
+    def paragraph_spans(self, doc: EncodedDocument, tag_probs: dict[int, list[list[float]]]) -> dict[int, list]:
+        """Tagged (start, end, type, score) spans per paragraph, from the tag probabilities of the chunks that were tagged.
+
+        A word's tag is read off its first piece (as in training); the other pieces are not decoded.
+        """
         spans: dict[int, list] = {}
         for chunk, paragraph in enumerate(doc.chunk_paragraph):
-            if chunk in tag_ids:
-                words = word_spans(doc.token_spans[chunk], doc.word_starts[chunk])
-                spans.setdefault(paragraph, []).extend(decode_tags(words, tag_ids[chunk], tag_scores[chunk]))
+            if chunk not in tag_probs:
+                continue
+            pieces = word_spans(doc.token_spans[chunk], doc.word_starts[chunk])
+            firsts = [i for i, span in enumerate(pieces) if span is not None]
+            rows = [tag_probs[chunk][i] for i in firsts]
+            if self.constrained_bio:
+                ids, scores = viterbi(rows)
+            else:
+                ids = [max(range(len(row)), key=row.__getitem__) for row in rows]
+                scores = [row[i] for row, i in zip(rows, ids, strict=True)]
+            spans.setdefault(paragraph, []).extend(decode_tags([pieces[i] for i in firsts], ids, scores))
         return spans
 
     def refine(self, text: str, spans: Sequence[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
@@ -73,7 +86,9 @@ class ActorDecoder:
             if start < last_end:  # the same span seen again in an overlapping chunk
                 continue
             start = self.linker.trim(text, start, end)
-            actors.append(ActorPrediction(start, end, text[start:end], entity_type, self.linker.link(text, start, end), round(score, 4)))
+            actors.append(
+                ActorPrediction(start, end, text[start:end], entity_type, self.linker.link(text, start, end, entity_type), round(score, 4))
+            )
             last_end = end
         if self.registry_spans:
             for match in self.linker.registry.find(text):

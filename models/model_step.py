@@ -24,7 +24,7 @@ from .batching import BatchLayout, gather_bucket, plan_buckets
 from .decoding import DocumentOutputs
 from .features import EncodedDocument, candidate_spans
 from .modeling import NewsPageModel
-from .triples import MentionRef, PairCandidate, candidate_pairs
+from .triples import MentionRef, PairCandidate, candidate_pairs, own_side
 
 EncodeFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -34,7 +34,8 @@ class ModelStep:
 
     ``encode_fn`` is the encoder call (input_ids, attention_mask, gazetteer_ids) → float32
     states (the model's own, or an ONNX Runtime session); ``pair_none_bias`` is added to the
-    log-probability of "no triple" (raise it for fewer, surer triples).
+    log-probability of "no triple" (raise it for fewer, surer triples); with ``skip_own_side``
+    a pair of an actor and the state or movement it belongs to is not scored (:func:`~models.triples.own_side`).
     """
 
     def __init__(
@@ -48,10 +49,12 @@ class ModelStep:
         max_batch_tokens: int,
         max_padding: float,
         pair_none_bias: float = 0.0,
+        skip_own_side: bool = True,
     ) -> None:
         self.model, self.device, self.encode_fn, self.actor_decoder = model, device, encode_fn, actor_decoder
         self.body_kind_ids, self.pad_id = set(body_kind_ids), pad_id
         self.max_batch_tokens, self.max_padding, self.pair_none_bias = max_batch_tokens, max_padding, pair_none_bias
+        self.skip_own_side, self.registry = skip_own_side, actor_decoder.linker.registry
         self.config = model.config
 
     def _tensor(self, values: list) -> torch.Tensor:
@@ -80,17 +83,16 @@ class ModelStep:
         paragraph_is_body = torch.isin(kind_probs.argmax(-1), body_kinds)
         chunk_is_body = paragraph_is_body[chunk_paragraph]
         chunk_context = context[chunk_paragraph]
-        tag_ids: dict[int, list[int]] = {}
-        tag_scores: dict[int, list[float]] = {}
+        tag_probs: dict[int, list[list[float]]] = {}  # chunk → per piece, the probability of every BIO tag
         for indices, states in buckets:
             rows = torch.nonzero(chunk_is_body[self._tensor(indices)]).flatten()
             if rows.numel() == 0:
                 continue
             body = [indices[r] for r in rows.tolist()]
-            score, ids = self.model.tag(states[rows], chunk_context[self._tensor(body)]).float().softmax(-1).max(-1)
+            probs = self.model.tag(states[rows], chunk_context[self._tensor(body)]).float().softmax(-1)
             lengths = layout.lengths
-            for i, id_row, score_row in zip(body, ids.tolist(), score.tolist(), strict=True):
-                tag_ids[i], tag_scores[i] = id_row[: lengths[i]], score_row[: lengths[i]]
+            for i, row in zip(body, probs.tolist(), strict=True):
+                tag_probs[i] = row[: lengths[i]]
 
         is_body: list[bool] = paragraph_is_body.tolist()
         actors: list[dict[int, list[ActorPrediction]]] = []
@@ -98,11 +100,7 @@ class ModelStep:
         for d, doc in enumerate(encoded):
             first_chunk, first_paragraph = layout.chunk_offsets[d], layout.paragraph_offsets[d]
             local = range(first_chunk, first_chunk + len(doc.input_ids))
-            spans = self.actor_decoder.paragraph_spans(
-                doc,
-                {c - first_chunk: tag_ids[c] for c in local if c in tag_ids},
-                {c - first_chunk: tag_scores[c] for c in local if c in tag_scores},
-            )
+            spans = self.actor_decoder.paragraph_spans(doc, {c - first_chunk: tag_probs[c] for c in local if c in tag_probs})
             found = self.actor_decoder.document_actors(texts[d], spans)
             body = [is_body[first_paragraph + i] for i in range(len(texts[d]))]
             actors.append({i: a for i, a in found.items() if body[i]})
@@ -110,7 +108,11 @@ class ModelStep:
                 [MentionRef(i, a.start, a.end, a.type, a.actor or a.text) for a in found.get(i, [])] if body[i] else None
                 for i in range(len(body))
             ]
-            candidates.extend((d, c) for c in candidate_pairs(mentions, [len(t) for t in texts[d]]))
+            candidates.extend(
+                (d, c)
+                for c in candidate_pairs(mentions, [len(t) for t in texts[d]])
+                if not (self.skip_own_side and own_side(self.registry, c.holder, c.target))
+            )
         triples, reserve = self.score_pairs(layout, buckets, candidates, paragraph_repr)
 
         kind_list: list[list[float]] = kind_probs.tolist()

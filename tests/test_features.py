@@ -53,3 +53,33 @@ def test_spans_to_tags_round_trip_through_decode():
     words = word_spans(token_spans, [False, True, True, True, True, False])
     tags = spans_to_tags(words, [(6, 15, "ORG")])
     assert [(s, e, t) for s, e, t, _ in decode_tags(words, tags, [0.9] * len(tags))] == [(6, 15, "ORG")]
+
+
+def _row(**probs):
+    return [probs.get(tag.replace("-", "_"), 0.0) for tag in BIO_TAGS]
+
+
+def test_constrained_decoding_keeps_a_name_whole_that_the_argmax_would_cut():
+    from models.bio import viterbi
+
+    # «وكالة الطاقة الذرية أعلنت»: O narrowly beats B-ORG on «وكالة»; the next two words say I-ORG
+    rows = [_row(O=0.5, B_ORG=0.45), _row(O=0.3, B_ORG=0.1, I_ORG=0.6), _row(O=0.3, B_ORG=0.1, I_ORG=0.6), _row(O=0.9, I_ORG=0.1)]
+    argmax = [max(range(len(r)), key=r.__getitem__) for r in rows]
+    assert [BIO_TAGS[i] for i in argmax] == ["O", "I-ORG", "I-ORG", "O"]
+    ids, scores = viterbi(rows)
+    assert [BIO_TAGS[i] for i in ids] == ["B-ORG", "I-ORG", "I-ORG", "O"]
+    assert scores == [0.45, 0.6, 0.6, 0.9]
+    words = [(0, 5), (6, 12), (13, 19), (20, 25)]
+    assert decode_tags(words, ids, scores) == [(0, 19, "ORG", (0.45 + 0.6 + 0.6) / 3)]
+
+
+def test_constrained_decoding_never_continues_another_type_and_agrees_with_a_valid_argmax():
+    from models.bio import viterbi
+
+    valid = [_row(B_PERS=0.8, O=0.2), _row(I_PERS=0.7, O=0.3), _row(O=0.9, B_LOC=0.1), _row(B_LOC=0.6, O=0.4)]
+    assert [BIO_TAGS[i] for i in viterbi(valid)[0]] == ["B-PERS", "I-PERS", "O", "B-LOC"]
+    # an I-LOC after a person: the sequence must either start a place or stay inside the person
+    clash = [_row(B_PERS=0.9, O=0.1), _row(I_LOC=0.5, I_PERS=0.3, B_LOC=0.2)]
+    tags = [BIO_TAGS[i] for i in viterbi(clash)[0]]
+    assert tags == ["B-PERS", "I-PERS"]
+    assert viterbi([]) == ([], [])
