@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .labels import BODY_KINDS
-from .registry import FOLD, ActorRegistry, clitic_variants, key_of
+from .registry import FOLD, ActorRegistry, clitic_variants, contracted_article, key_of
 from .text import normalize_with_offsets
 
 _PREV_WORD_RE = re.compile(r"(\w+)\W*$")
@@ -71,17 +71,36 @@ class ActorLinker:
                 return start + origin[strip]
         return start
 
-    def link(self, text: str, start: int, end: int) -> str | None:
-        """The registry id meant by ``text[start:end]``, or None."""
+    def link(self, text: str, start: int, end: int, entity_type: str | None = None) -> str | None:
+        """The registry id meant by ``text[start:end]``, or None.
+
+        A span that starts after the ل of a contraction («لقدس» in «للقدس») is looked up as
+        the name with its article («القدس») when only that form is known. Given the tagger's
+        ``entity_type``, a person's mention prefers a person's id and any other mention an
+        id that is not a person («الحوثي» the leader, or the movement), among the ids its
+        surface had in training or has in the registry.
+        """
         key = key_of(text[start:end])
-        in_context = self.context_counts.get(_previous_word(text, start) + "|" + key)
-        if in_context:
-            return in_context.most_common(1)[0][0]
-        seen = self.surface_counts.get(key)
-        if seen:
-            return seen.most_common(1)[0][0]
-        candidates = self.registry.candidates(text[start:end])
-        return candidates[0] if candidates else None
+        restored = contracted_article(key)
+        if restored and not self._knows_key(key) and self._knows_key(restored):
+            key = restored
+        for counts in (self.context_counts.get(_previous_word(text, start) + "|" + key), self.surface_counts.get(key)):
+            if counts:
+                return self._pick([actor_id for actor_id, _ in counts.most_common()], entity_type)
+        candidates = self.registry.candidates(key)
+        return self._pick(candidates, entity_type) if candidates else None
+
+    def _knows_key(self, key: str) -> bool:
+        return key in self.surface_counts or self.registry.has_name(key)
+
+    def _pick(self, ranked: list[str], entity_type: str | None) -> str:
+        """The first id of ``ranked`` whose actor fits the mention's type (person or not), else the first."""
+        if entity_type is not None:
+            for actor_id in ranked:
+                actor = self.registry.get(actor_id)
+                if actor is not None and (actor.type == "PERS") == (entity_type == "PERS"):
+                    return actor_id
+        return ranked[0]
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict:

@@ -47,6 +47,17 @@ def clitic_variants(word: str) -> list[tuple[int, str]]:
     return variants
 
 
+def contracted_article(key: str) -> str | None:
+    """The name a folded key reads as when its span starts after the ل of a contraction.
+
+    SPEC.md starts the span of «للقدس» at the second ل («لقدس»), whose name is «القدس»:
+    the article's alef was dropped in writing. None when the key cannot be such a span.
+    """
+    if key.startswith("ل") and not key.startswith(("ال", "لل")) and len(key) > 2:
+        return "ا" + key
+    return None
+
+
 def key_of(surface: str) -> str:
     """The lookup key of a surface form: normalised, spelling-folded, single-spaced."""
     return " ".join(normalize_ar(surface).translate(FOLD).split())

@@ -129,3 +129,38 @@ def test_a_name_that_is_mostly_a_common_word_is_silenced_but_still_links():
     assert [(drones[0][m.start : m.end], m.actor.id) for m in learned.find(drones[0])] == [("حماس", "HAMAS")]  # the drone is no actor
     assert [m.actor.id for m in learned.find(channel)] == ["AL_MASIRAH"]  # the full name still matches
     assert learned.candidates("المسيرة") == ["AL_MASIRAH"]  # and a span the tagger marks still links
+
+
+def _linker(names: dict[str, tuple[str, list[str]]]):
+    from models.linking import ActorLinker
+
+    data = {actor_id: {"type": t, "name_en": actor_id.title(), "names": n, "affiliation": None} for actor_id, (t, n) in names.items()}
+    return ActorLinker(ActorRegistry.from_dict(data))
+
+
+def test_a_span_after_a_contracted_lam_links_as_the_name_with_its_article():
+    linker = _linker({"JERUSALEM": ("LOC", ["القدس"]), "LEBANON": ("LOC", ["لبنان"])})
+    text = "دعا للقدس وزار لبنان"  # SPEC.md: the span of «للقدس» starts at the second ل
+    assert linker.link(text, text.index("لقدس"), text.index("لقدس") + 4) == "JERUSALEM"
+    assert linker.link(text, text.index("لبنان"), len(text)) == "LEBANON"  # a name that starts with ل stays itself
+    assert linker.link("لندن", 0, 4) is None  # no «الندن» either: never a guessed id
+
+
+def test_the_tagged_type_chooses_between_a_person_and_a_movement_of_one_name():
+    linker = _linker({"HOUTHIS": ("ORG", ["الحوثي", "الحوثيين"]), "ABDUL_MALIK_AL_HOUTHI": ("PERS", ["عبد الملك الحوثي", "الحوثي"])})
+    text = "وقال الحوثي في خطاب"
+    span = (text.index("الحوثي"), text.index("الحوثي") + 6)
+    assert linker.link(text, *span, "PERS") == "ABDUL_MALIK_AL_HOUTHI"
+    assert linker.link(text, *span, "ORG") == "HOUTHIS"
+    # learned counts are ranked the same way: the most frequent id of the right kind wins
+    linker.fit(
+        [
+            {
+                "paragraphs": [
+                    {"kind": "text", "text": text, "actors": [{"start": span[0], "end": span[1], "type": "ORG", "actor": "HOUTHIS"}]}
+                ]
+            }
+        ]
+    )
+    assert linker.link(text, *span, "ORG") == "HOUTHIS"
+    assert linker.link(text, *span, "PERS") == "HOUTHIS"  # no person among what training saw: its id all the same
