@@ -97,6 +97,7 @@ class NewsPageConfig(PretrainedConfig):
         stance_logit_bias: list[float] | None = None,
         pair_none_bias: float = 0.0,
         triples_follow_stance: bool = True,
+        skip_own_side_pairs: bool = True,
         format_version: int = FORMAT_VERSION,
         paragraph_features: int | None = None,
         cues_fingerprint: str | None = None,
@@ -128,6 +129,8 @@ class NewsPageConfig(PretrainedConfig):
         self.pair_none_bias = pair_none_bias
         # decoding: a paragraph's triples agree with its stance (models.decoding.reconcile_triples)
         self.triples_follow_stance = triples_follow_stance
+        # decoding: no triple between an actor and the state or movement it belongs to (models.triples.own_side)
+        self.skip_own_side_pairs = skip_own_side_pairs
 
 
 @dataclass

@@ -154,3 +154,20 @@ def test_a_context_targets_words_are_those_after_the_holder_in_its_own_paragraph
     assert doc.chunk_paragraph[found[1][0]] == 0 and doc.chunk_paragraph[found[2][0]] == 1
     spans = doc.token_spans[found[2][0]]
     assert "".join(texts[1][spans[i][0] : spans[i][1]] for i in found[2][1]) == "القصفبشدة"
+
+
+def test_an_actor_and_the_side_it_belongs_to_are_no_candidate_at_inference():
+    from models.registry import ActorRegistry
+    from models.triples import own_side
+
+    registry = ActorRegistry.from_dict(
+        {
+            "IRN": {"type": "LOC", "name_en": "Iran", "names": ["إيران"], "affiliation": None},
+            "IAEA": {"type": "ORG", "name_en": "IAEA", "names": ["الوكالة الدولية للطاقة الذرية"], "affiliation": None},
+            "ABBAS_ARAGHCHI": {"type": "PERS", "name_en": "Abbas Araghchi", "names": ["عباس عراقجي"], "affiliation": "IRN"},
+        }
+    )
+    # «انتقد وزير الخارجية الإيراني عباس عراقجي الوكالة الدولية للطاقة الذرية»: Iran is his side, the agency is not
+    assert own_side(registry, "ABBAS_ARAGHCHI", "IRN") and own_side(registry, "IRN", "ABBAS_ARAGHCHI")
+    assert not own_side(registry, "ABBAS_ARAGHCHI", "IAEA") and not own_side(registry, "IRN", "IAEA")
+    assert not own_side(registry, "UNKNOWN_ID", "IRN")
