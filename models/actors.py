@@ -85,6 +85,7 @@ class ActorDecoder:
         for start, end, entity_type, score in sorted(spans):
             if start < last_end:  # the same span seen again in an overlapping chunk
                 continue
+            start, end = without_quotes(text, start, end)
             start = self.linker.trim(text, start, end)
             actors.append(
                 ActorPrediction(start, end, text[start:end], entity_type, self.linker.link(text, start, end, entity_type), round(score, 4))
@@ -102,6 +103,29 @@ class ActorDecoder:
         actors = {index: self.paragraph_actors(texts[index], paragraph_spans) for index, paragraph_spans in sorted(spans.items())}
         resolve_partial_names(actors)
         return actors
+
+
+_QUOTES = '«»"“”„‟'
+
+
+def without_quotes(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span cut to the name inside the quote marks it crosses.
+
+    A name quoted in running text is annotated inside its quotes (SPEC.md offsets are the
+    name's); the tagger sometimes runs on from the word before the quote (صحيفة "واشنطن بوست,
+    ميليشيا «الدعم السريع). The part after the last quote mark is kept, or, when nothing
+    follows it, the part before the first.
+    """
+    span = text[start:end]
+    marks = [i for i, ch in enumerate(span) if ch in _QUOTES]
+    if not marks:
+        return start, end
+    after = span[marks[-1] + 1 :]
+    if after.strip():
+        new_start = start + marks[-1] + 1 + (len(after) - len(after.lstrip()))
+        return new_start, end
+    before = span[: marks[0]].rstrip()
+    return (start, start + len(before)) if before else (start, end)
 
 
 def resolve_partial_names(actors: dict[int, list[ActorPrediction]]) -> None:

@@ -198,9 +198,11 @@ class ActorRegistry:
         return 0
 
     def candidates(self, surface: str) -> list[str]:
-        """Ids whose names match ``surface``, trying it bare and then without a glued clitic."""
+        """Ids whose names match ``surface``, trying it bare, then without a glued clitic, then as the
+        span of a contraction («لقدس» of «للقدس» is «القدس», see :func:`contracted_article`)."""
         key = key_of(surface)
-        for _, candidate in [(0, key), *clitic_variants(key)]:
+        restored = contracted_article(key)
+        for _, candidate in [(0, key), *clitic_variants(key), *([(0, restored)] if restored else [])]:
             if candidate in self._index:
                 return list(self._index[candidate])
         return []

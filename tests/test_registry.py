@@ -164,3 +164,8 @@ def test_the_tagged_type_chooses_between_a_person_and_a_movement_of_one_name():
     )
     assert linker.link(text, *span, "ORG") == "HOUTHIS"
     assert linker.link(text, *span, "PERS") == "HOUTHIS"  # no person among what training saw: its id all the same
+
+
+def test_candidates_read_a_contraction_span_as_the_name_with_its_article(registry):
+    assert registry.candidates("لصليب الأحمر") == ["ICRC"]  # «للصليب الأحمر», the span SPEC.md gives
+    assert registry.candidates("لحماس") == ["HAMAS"]  # a glued clitic, as before

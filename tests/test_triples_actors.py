@@ -171,3 +171,16 @@ def test_an_actor_and_the_side_it_belongs_to_are_no_candidate_at_inference():
     assert own_side(registry, "ABBAS_ARAGHCHI", "IRN") and own_side(registry, "IRN", "ABBAS_ARAGHCHI")
     assert not own_side(registry, "ABBAS_ARAGHCHI", "IAEA") and not own_side(registry, "IRN", "IAEA")
     assert not own_side(registry, "UNKNOWN_ID", "IRN")
+
+
+def test_a_span_that_runs_into_a_quoted_name_is_cut_to_the_name():
+    from models.actors import without_quotes
+
+    text = 'وقالت صحيفة "واشنطن بوست" إن ميليشيا «الدعم السريع» تقدمت'
+    start = text.index("صحيفة")
+    assert text[slice(*without_quotes(text, start, text.index("بوست") + 4))] == "واشنطن بوست"
+    start = text.index("ميليشيا")
+    assert text[slice(*without_quotes(text, start, text.index("السريع") + 6))] == "الدعم السريع"
+    # a span without quote marks, and one whose quote closes after the name, keep or lose only the quote
+    assert without_quotes(text, 6, 11) == (6, 11)
+    assert text[slice(*without_quotes(text, text.index("الدعم"), text.index("»") + 1))] == "الدعم السريع"
