@@ -60,7 +60,12 @@ class DataArguments:
     train_file: str | None = field(default=None, metadata={"help": "SPEC.md JSONL pages to train on (default: built from data_dir)."})
     validation_file: str | None = field(default=None, metadata={"help": "SPEC.md JSONL pages for dev evaluation (default: built)."})
     build_dir: str = field(default="data/build", metadata={"help": "Where assembled pages are written."})
-    pages_per_article: int = field(default=3, metadata={"help": "Pages assembled per training article (each a fresh random page; 4 measured: better actors and authored scores, worse real-page triples)."})
+    pages_per_article: int = field(
+        default=3,
+        metadata={
+            "help": "Pages assembled per training article (each a fresh random page; 4 measured: better actors and authored scores, worse real-page triples)."
+        },
+    )
     max_train_documents: int | None = field(default=None, metadata={"help": "Truncate the training set (smoke runs)."})
     max_eval_documents: int | None = field(default=None, metadata={"help": "Truncate the dev set."})
 
