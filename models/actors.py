@@ -42,12 +42,12 @@ class ActorDecoder:
     linker: ActorLinker
     registry_spans: bool = False
     registry_refine: bool = True
-    constrained_bio: bool = True  # Viterbi over the word tag probabilities (models.bio), not each word's argmax
 
     def paragraph_spans(self, doc: EncodedDocument, tag_probs: dict[int, list[list[float]]]) -> dict[int, list]:
         """Tagged (start, end, type, score) spans per paragraph, from the tag probabilities of the chunks that were tagged.
 
         A word's tag is read off its first piece (as in training); the other pieces are not decoded.
+        The words' tags are the most probable valid BIO sequence (:func:`models.bio.viterbi`).
         """
         spans: dict[int, list] = {}
         for chunk, paragraph in enumerate(doc.chunk_paragraph):
@@ -55,12 +55,7 @@ class ActorDecoder:
                 continue
             pieces = word_spans(doc.token_spans[chunk], doc.word_starts[chunk])
             firsts = [i for i, span in enumerate(pieces) if span is not None]
-            rows = [tag_probs[chunk][i] for i in firsts]
-            if self.constrained_bio:
-                ids, scores = viterbi(rows)
-            else:
-                ids = [max(range(len(row)), key=row.__getitem__) for row in rows]
-                scores = [row[i] for row, i in zip(rows, ids, strict=True)]
+            ids, scores = viterbi([tag_probs[chunk][i] for i in firsts])
             spans.setdefault(paragraph, []).extend(decode_tags([pieces[i] for i in firsts], ids, scores))
         return spans
 
