@@ -396,3 +396,19 @@ def test_spec_empty_and_missing_files_are_reported(tmp_path, registry, capsys):
     assert "3 record(s), 3 valid, 2 error(s)" in captured.out
     with pytest.raises(SpecError, match="empty.jsonl: no documents"):
         read_documents(empty)
+
+
+def test_candidate_articles_still_load_against_the_registry_and_their_part(tmp_path):
+    """data/candidates/ is kept to be measured again: its articles must stay valid as the registry evolves."""
+    from models.registry_file import merge_registries
+    from training.validate import check_corpus
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    parts = [(str(p), json.loads(p.read_text(encoding="utf-8"))) for p in (data / "registry.json", data / "candidates" / "registry5.json")]
+    (tmp_path / "registry.json").write_text(json.dumps(merge_registries(parts), ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "articles").mkdir()
+    for path in sorted((data / "candidates" / "articles5").glob("*.jsonl")):
+        (tmp_path / "articles" / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    result = check_corpus(tmp_path)
+    assert result.errors == []
+    assert result.valid == 180
