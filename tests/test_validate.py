@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from models.registry import ActorRegistry
-from models.registry_file import RegistryError
+from models.registry_file import RegistryError, merge_registries
 from models.spec import SpecError, check_documents, read_documents, validate_documents
-from training.validate import main
+from training.validate import check_corpus, main
 
 
 def _write(path, docs):
@@ -400,9 +400,6 @@ def test_spec_empty_and_missing_files_are_reported(tmp_path, registry, capsys):
 
 def test_candidate_articles_still_load_against_the_registry_and_their_part(tmp_path):
     """data/candidates/ is kept to be measured again: its articles must stay valid as the registry evolves."""
-    from models.registry_file import merge_registries
-    from training.validate import check_corpus
-
     data = Path(__file__).resolve().parents[1] / "data"
     parts = [(str(p), json.loads(p.read_text(encoding="utf-8"))) for p in (data / "registry.json", data / "candidates" / "registry5.json")]
     (tmp_path / "registry.json").write_text(json.dumps(merge_registries(parts), ensure_ascii=False), encoding="utf-8")
