@@ -82,16 +82,13 @@ class ActorLinker:
         """
         key = key_of(text[start:end])
         restored = contracted_article(key)
-        if restored and not self._knows_key(key) and self._knows_key(restored):
+        if restored and not self.known(key) and self.known(restored):
             key = restored
         for counts in (self.context_counts.get(_previous_word(text, start) + "|" + key), self.surface_counts.get(key)):
             if counts:
                 return self._pick([actor_id for actor_id, _ in counts.most_common()], entity_type)
         candidates = self.registry.candidates(key)
         return self._pick(candidates, entity_type) if candidates else None
-
-    def _knows_key(self, key: str) -> bool:
-        return key in self.surface_counts or self.registry.has_name(key)
 
     def _pick(self, ranked: list[str], entity_type: str | None) -> str:
         """The first id of ``ranked`` whose actor fits the mention's type (person or not), else the first."""
