@@ -215,3 +215,25 @@ def test_build_refuses_data_that_does_not_validate_and_names_the_line(data_dir, 
     with pytest.raises(CorpusError, match=rf"tiny.jsonl:{line}: paragraphs\[0\]: field 'mentions'"):
         build(bad_root, tmp_path / "build", seed=5, config=PageConfig(pages_per_article=2))
     assert not (tmp_path / "build" / "train.jsonl").exists()
+
+
+def test_an_article_without_annotated_stance_trains_actors_but_not_stance(resources, registry, chrome):
+    from training.data import _paragraph_gold
+
+    raw = json.loads((resources / "articles.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    annotated = parse_article(json.dumps(raw, ensure_ascii=False), "f.jsonl:1", registry)
+    raw["stance_annotated"] = False
+    plain = parse_article(json.dumps(raw, ensure_ascii=False), "f.jsonl:1", registry)
+    assert any(p.stances for p in annotated.paragraphs)
+    assert all(p.stance is None and p.stances == [] for p in plain.paragraphs)
+    assert [[(m.start, m.end, m.actor) for m in p.actors] for p in plain.paragraphs] == [
+        [(m.start, m.end, m.actor) for m in p.actors] for p in annotated.paragraphs
+    ]
+    body = [p for page in PageAssembler(chrome, [plain], PageConfig(pages_per_article=4)).pages(seed=2) for p in page["paragraphs"]]
+    texts = {p.text for p in plain.paragraphs}
+    body = [p for p in body if p["kind"] in BODY_KINDS and p["text"] in texts]  # the article's own lines, not generated captions
+    assert body and all("stance" not in p and "stances" not in p for p in body)
+    assert all(_paragraph_gold(p)[1] == -100 and _paragraph_gold(p)[2] is not None for p in body)
+    raw["stance_annotated"] = "no"
+    with pytest.raises(CorpusError, match="'stance_annotated' must be true or false"):
+        parse_article(json.dumps(raw, ensure_ascii=False), "f.jsonl:1", registry)

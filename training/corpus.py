@@ -9,6 +9,12 @@ Authoring format (``data/articles/*.jsonl``, one article a line)::
 Mentions are written as surface strings in order of appearance; their offsets are
 computed here (each is searched after the previous one), never typed by hand.
 
+An article may say ``"stance_annotated": false``: its stance and triples are still checked
+(they must agree) but are not used, so its paragraphs train the paragraph, kind and actor
+heads and leave the stance and triple heads alone (``training.data`` ignores a paragraph
+without ``stance``, as it ignores a fragment of a split line). It marks articles whose
+stance annotation was measured to hurt real pages (``data/README.md``).
+
 Authored pages (``data/pages/*.jsonl``) are whole scraped-looking pages written line by
 line in the manner of one site each: ``{"id", "site", "paragraphs": [...]}`` where body
 lines (title, text, caption) are annotated as article paragraphs and every other line
@@ -48,18 +54,19 @@ class Mention:
 class ArticleParagraph:
     text: str
     kind: str
-    stance: str
+    stance: str | None  # None: not annotated (the paragraph carries no stance and no triples)
     actors: list[Mention] = field(default_factory=list)
     stances: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {
-            "text": self.text,
-            "kind": self.kind,
-            "stance": self.stance,
-            "actors": [m.to_json() for m in self.actors],
-            "stances": self.stances,
-        }
+        """SPEC.md paragraph; without ``stance`` and ``stances`` when the stance is not annotated."""
+        out: dict = {"text": self.text, "kind": self.kind}
+        if self.stance is not None:
+            out["stance"] = self.stance
+        out["actors"] = [m.to_json() for m in self.actors]
+        if self.stance is not None:
+            out["stances"] = self.stances
+        return out
 
 
 @dataclass
@@ -97,7 +104,8 @@ class AuthoredPage:
             return None
         paragraphs = ([title] if title else []) + rest
         parsed = [
-            ArticleParagraph(p["text"], p["kind"], p["stance"], [Mention(**a) for a in p["actors"]], list(p["stances"])) for p in paragraphs
+            ArticleParagraph(p["text"], p["kind"], p.get("stance"), [Mention(**a) for a in p["actors"]], list(p.get("stances") or []))
+            for p in paragraphs
         ]
         return Article(self.id, "page:" + self.site, parsed, source_file=self.source_file)
 
@@ -201,6 +209,12 @@ def parse_article(line: str, where: str, registry: ActorRegistry, source_file: s
     if not raw["paragraphs"]:
         raise CorpusError(f"{where}: field 'paragraphs' is empty")
     paragraphs = [_parse_paragraph(p, f"{where}: paragraphs[{i}]", registry) for i, p in enumerate(raw["paragraphs"])]
+    annotated = raw.get("stance_annotated", True)
+    if not isinstance(annotated, bool):
+        raise CorpusError(f"{where}: field 'stance_annotated' must be true or false, found {annotated!r}")
+    if not annotated:
+        for paragraph in paragraphs:
+            paragraph.stance, paragraph.stances = None, []
     return Article(raw["id"], str(raw.get("topic", "")), paragraphs, source_file=source_file)
 
 

@@ -33,7 +33,7 @@ def corpus_stats(data_dir: Path) -> dict[str, Counter]:
         stats["split"][split_of(article.id)] += 1
         for p in article.paragraphs:
             stats["kind"][p.kind] += 1
-            stats["stance"][p.stance] += 1
+            stats["stance"][p.stance or "not annotated"] += 1
             for m in p.actors:
                 stats["type"][m.type] += 1
             for t in p.stances:
