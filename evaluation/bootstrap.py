@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+G = TypeVar("G")
+P = TypeVar("P")
 
 
 def bootstrap_ci(
-    gold_docs: Sequence[dict],
-    pred_docs: Sequence[Sequence[dict]],
-    statistic: Callable[[Sequence[dict], Sequence[Sequence[dict]]], float | None],
+    gold_docs: Sequence[G],
+    pred_docs: Sequence[P],
+    statistic: Callable[[Sequence[G], Sequence[P]], float | None],
     samples: int = 1000,
     seed: int = 13,
     alpha: float = 0.05,
 ) -> tuple[float, float] | None:
-    """Percentile interval of ``statistic`` over documents resampled with replacement."""
+    """Percentile interval of ``statistic`` over documents (or any units: articles) resampled with replacement."""
     if len(gold_docs) < 2:
         return None
     rng = random.Random(seed)

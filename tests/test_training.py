@@ -61,14 +61,26 @@ def test_stance_weights_favour_rare_values():
 def test_stance_offsets_raise_a_swallowed_class_and_leave_a_fitted_model_alone():
     from training.calibrate import fit_stance_bias
 
-    gold = [{"paragraphs": [{"kind": "text", "stance": s} for s in ["neutral"] * 6 + ["supportive"] * 3]}]
+    gold = [{"paragraphs": [{"kind": "text", "stance": s} for s in ["neutral"] * 2 + ["supportive"]]}] * 3
     # the model gives supportive paragraphs 0.3 and neutral ones 0.1 of supportive: argmax says neutral for all
-    scores = [[0.8, 0.1, 0.05, 0.05]] * 6 + [[0.6, 0.3, 0.05, 0.05]] * 3
-    pred = [[{"stance_scores": sc} for sc in scores]]
+    scores = [[0.8, 0.1, 0.05, 0.05]] * 2 + [[0.6, 0.3, 0.05, 0.05]]
+    pred = [[{"stance_scores": sc} for sc in scores]] * 3
     bias = fit_stance_bias(gold, pred)
-    assert bias[0] == 0.0 and bias[1] > 0.5  # supportive is lifted over its neutral twin
-    fitted = [[0.8, 0.1, 0.05, 0.05]] * 6 + [[0.1, 0.8, 0.05, 0.05]] * 3
-    assert fit_stance_bias(gold, [[{"stance_scores": sc} for sc in fitted]]) == [0.0, 0.0, 0.0, 0.0]
+    assert bias[0] == 0.0 and bias[1] > 0.5  # supportive is lifted over its neutral twin, in every document
+    fitted = [[0.8, 0.1, 0.05, 0.05]] * 2 + [[0.1, 0.8, 0.05, 0.05]]
+    assert fit_stance_bias(gold, [[{"stance_scores": sc} for sc in fitted]] * 3) == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_stance_offsets_that_help_one_dev_document_of_ten_are_not_kept():
+    from training.calibrate import fit_stance_bias
+
+    gold = [{"paragraphs": [{"kind": "text", "stance": "neutral"}, {"kind": "text", "stance": "supportive"}]}] * 10
+    fitted = [{"stance_scores": [0.8, 0.1, 0.05, 0.05]}, {"stance_scores": [0.1, 0.8, 0.05, 0.05]}]
+    swallowed = [{"stance_scores": [0.8, 0.1, 0.05, 0.05]}, {"stance_scores": [0.6, 0.3, 0.05, 0.05]}]
+    pred = [fitted] * 9 + [swallowed]
+    # lifting supportive fixes the last document and breaks nothing, but a tenth of the pages is no evidence
+    assert fit_stance_bias(gold, pred, evidence=0.5)[1] > 0.5
+    assert fit_stance_bias(gold, pred) == [0.0, 0.0, 0.0, 0.0]
 
 
 def test_recalibration_rewrites_the_offsets_in_the_checkpoint_and_records_it(trained_checkpoint, pages, tmp_path):
