@@ -31,7 +31,10 @@ class ModelArguments:
         default=False,
         metadata={"help": "Also silence registry names that are mostly common words in the corpus (measured: no gain; off)."},
     )
-    gazetteer_dropout: float = field(default=0.3, metadata={"help": "Share of training pages whose registry matches are hidden."})
+    gazetteer_dropout: float = field(
+        default=0.15,
+        metadata={"help": "Share of training pages whose registry matches are hidden (0.15: measured against 0.3 and 0.5, see README)."},
+    )
     token_dropout: float = field(
         default=0.1, metadata={"help": "Share of word pieces replaced by [MASK] while fine-tuning (regularisation)."}
     )
