@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 STANCE_GRID = (-0.5, 0.0, 0.5, 1.0, 1.5)
 PAIR_GRID = (-1.0, -0.5, 0.0, 0.5, 1.0)
-STANCE_EVIDENCE = 0.9  # one-sided bootstrap confidence that fitted stance offsets beat none on dev documents
+STANCE_EVIDENCE = 0.9  # one-sided bootstrap confidence that fitted stance offsets beat none on dev articles
 
 
 def _stance_macro_f1(rows: Sequence[tuple[str, list[float] | None]], bias: Sequence[float]) -> float:
@@ -82,7 +82,7 @@ def fit_stance_bias(
     """Offsets for (neutral, supportive, critical, mixed) maximising the stance macro-F1 of ``predictions``.
 
     Ties go to the smallest total offset, so that no evidence leaves the model as trained;
-    so does a best fit whose gain over no offsets does not hold on resampled documents
+    so does a best fit whose gain over no offsets does not hold on resampled dev articles
     (see the module docstring).
     """
     rows = _stance_rows(gold_docs, predictions)
@@ -101,11 +101,10 @@ def fit_stance_bias(
     articles: dict[str, list[int]] = {}
     for index, document in enumerate(gold_docs):
         articles.setdefault(str(document.get("article") or document.get("id") or index), []).append(index)
-    units = list(articles.values())
+    units = [_stance_rows([gold_docs[i] for i in unit], [predictions[i] for i in unit]) for unit in articles.values()]
 
-    def gain(gold_units: Sequence[list[int]], _: Sequence[object]) -> float:
-        picked = [i for unit in gold_units for i in unit]
-        resampled = _stance_rows([gold_docs[i] for i in picked], [predictions[i] for i in picked])
+    def gain(resampled_units: Sequence[list[tuple[str, list[float] | None]]], _: Sequence[object]) -> float:
+        resampled = [row for unit in resampled_units for row in unit]
         return _stance_macro_f1(resampled, best) - _stance_macro_f1(resampled, none)
 
     interval = bootstrap_ci(units, [None] * len(units), gain, samples=samples, alpha=2 * (1 - evidence))
