@@ -15,26 +15,66 @@ import re
 
 from .registry import key_of
 
-READ_ALSO: tuple[str, ...] = (
-    "اقرا ايضا",
-    "اقرا المزيد",
-    "مقالات مشابهه",
-    "مقالات ذات صله",
-    "اخبار ذات صله",
-    "مواضيع ذات صله",
-    "شاهد ايضا",
-    "طالع ايضا",
-    "يهمك ايضا",
+_READ_ALSO_PHRASES: tuple[str, ...] = (
+    # "read also" and its siblings: what real sites put over a link, a teaser or a pasted item
+    "اقرأ أيضا",
+    "اقرأ أيضاً",
+    "اقرأأيضا",
+    "اقرأ كذلك",
+    "اقرأ المزيد",
+    "اقرأ التفاصيل",
+    "اقرأ الخبر كاملا",
+    "للمزيد اقرأ",
+    "طالع أيضا",
+    "طالع كذلك",
+    "شاهد أيضا",
+    "يهمك أيضا",
+    "قد يهمك",
+    "لا يفوتك",
+    "لا تفوتك",
+    "لاتفوتك",
+    "ننصحك بقراءة",
+    "ننصحكم بقراءة",
+    "اخترنا لك",
+    "قد يعجبك أيضا",
+    # headers of related and most-read lists
+    "مقالات مشابهة",
+    "مقالات ذات صلة",
+    "أخبار ذات صلة",
+    "مواضيع ذات صلة",
+    "موضوعات ذات صلة",
+    "تقارير ذات صلة",
+    "قصص ذات صلة",
+    "ذات صلة",
+    "مقال ذو صلة",
+    "خبر ذو صلة",
+    "موضوع ذو صلة",
+    "محتوى ذو صلة",
+    "أخبار متعلقة",
+    "مقالات متعلقة",
+    "مواضيع متعلقة",
+    "موضوعات متعلقة",
+    "أخبار مرتبطة",
+    "مقالات مرتبطة",
+    "أخبار مقترحة",
+    "مقالات مقترحة",
+    "مواضيع مقترحة",
+    "أخبار قد تهمك",
+    "مواضيع قد تهمك",
+    "موضوعات قد تهمك",
+    "أخبار تهمك",
+    "الأكثر قراءة",
+    "الأكثر مشاهدة",
+    "الأكثر تداولا",
+    "المزيد من الأخبار",
     "related",
     "read more",
     "read also",
-    "الاكثر قراءه",
-    "المزيد من الاخبار",
-    "قد يعجبك ايضا",
-    "اخبار متعلقه",
-    "ذات صله",
-    "اقرا ايضاً",
+    "see also",
+    "you may also like",
+    "most read",
 )
+READ_ALSO: tuple[str, ...] = tuple(dict.fromkeys(key_of(p).lower() for p in _READ_ALSO_PHRASES))
 CHROME: dict[str, tuple[str, ...]] = {
     "metadata": (
         "المصدر",
@@ -164,7 +204,7 @@ _DATE_RE = re.compile(
 )
 SENTENCE_END_RE = re.compile(r"[.!؟?»\"”'’)]$")
 _BULLET_RE = re.compile(r"^\s*[•\-»◄|*·▪●]")
-_STRIP = "•-»◄|*·▪● "
+_LEADING_SYMBOLS_RE = re.compile(r"^[^\w#]+")  # bullets, arrows, emoji, brackets (not the # of a tag): «📌 اقرأ أيضاً», «<< اقرأ أيضا»
 
 
 def folded(text: str) -> str:
@@ -172,7 +212,8 @@ def folded(text: str) -> str:
 
 
 def starts_with_any(key: str, phrases: tuple[str, ...]) -> bool:
-    key = key.lstrip(_STRIP)
+    """Whether ``key`` (folded) starts with one of ``phrases`` once its leading symbols are dropped."""
+    key = _LEADING_SYMBOLS_RE.sub("", key)
     return any(key.startswith(p) for p in phrases)
 
 
@@ -241,6 +282,6 @@ def cues_fingerprint() -> str:
         "chrome": CHROME,
         "supportive": SUPPORTIVE,
         "critical": CRITICAL,
-        "patterns": [_DATE_RE.pattern, SENTENCE_END_RE.pattern, _BULLET_RE.pattern, _STRIP],
+        "patterns": [_DATE_RE.pattern, SENTENCE_END_RE.pattern, _BULLET_RE.pattern, _LEADING_SYMBOLS_RE.pattern],
     }
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()[:16]

@@ -33,3 +33,13 @@ def test_regex_counter_equals_the_word_definition(key):
 
 def test_cue_features_have_a_fixed_length():
     assert len(cue_features("اقرأ أيضاً: الأهلي يفوز")) == len(cue_features("نص عادي."))
+
+
+def test_read_also_markers_are_read_behind_emoji_arrows_and_brackets():
+    from models.cues import READ_ALSO, starts_with_any
+
+    for line in ("📌 اقرأ أيضاً: الأهلي يفوز", "<< اقرأ كذلك", "لا يفوتك", "⬅️ قد يهمك أيضاً", "(اقرأ أيضا:", "• الأكثر قراءة"):
+        assert starts_with_any(folded(line), READ_ALSO), line
+        assert cue_features(line)[0] == 1.0, line
+    for line in ("وقال الوزير إن المحادثات ستستأنف الأسبوع المقبل.", "📌 الرئيسية", "#اقتصاد"):
+        assert not starts_with_any(folded(line), READ_ALSO), line
