@@ -44,6 +44,10 @@ class ModelArguments:
             "help": "Masked-language-model steps over the training pages' text before fine-tuning (domain-adaptive pretraining; 0: none)."
         },
     )
+    ema_decay: float = field(
+        default=0.0,
+        metadata={"help": "Evaluate, calibrate and save a moving average of the weights with this decay per step (training.ema; 0: off)."},
+    )
     calibrate: bool = field(
         default=True, metadata={"help": "Fit stance and triple decision offsets on the dev pages after training (training.calibrate)."}
     )

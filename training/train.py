@@ -11,6 +11,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from contextlib import nullcontext
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +37,7 @@ from .args import DataArguments, ModelArguments, default_training_arguments
 from .build_data import build
 from .calibrate import calibrate
 from .data import DocumentCollator, featurize_dataset, load_documents
+from .ema import EmaCallback
 from .name_types import learn_name_types
 from .pages import PageConfig
 from .pretrain import mlm_texts, pretrain_encoder
@@ -65,13 +67,25 @@ def stance_class_weights(documents: list[dict]) -> list[float]:
 class NewsPageTrainer(Trainer):
     """A Trainer whose evaluation runs the real predictor over whole dev pages."""
 
-    def __init__(self, *args, eval_documents: list[dict], registry: ActorRegistry, linker: ActorLinker, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        eval_documents: list[dict],
+        registry: ActorRegistry,
+        linker: ActorLinker,
+        ema: EmaCallback | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.eval_documents = eval_documents
         self.registry = registry
         self.linker = linker
+        self.ema = ema
+        if ema is not None:
+            self.add_callback(ema)
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
+        """Headline scores of the real predictor on the dev pages (with ``--ema_decay``: of the averaged weights)."""
         start = time.perf_counter()
         predictor = Predictor(
             cast(NewsPageModel, self.model),
@@ -80,9 +94,12 @@ class NewsPageTrainer(Trainer):
             self.linker,
             device=self.args.device,
         )
-        predictions = predict_documents(predictor, self.eval_documents, self.args.per_device_eval_batch_size)
+        with self.ema.applied() if self.ema is not None else nullcontext():
+            predictions = predict_documents(predictor, self.eval_documents, self.args.per_device_eval_batch_size)
         scores = headline(score_all(self.eval_documents, predictions))
         scores["score"] = selection_score(scores)
+        if self.ema is not None:
+            self.ema.consider(scores["score"])
         metrics = {f"{metric_key_prefix}_{k}": round(v, 4) for k, v in scores.items()}
         metrics[f"{metric_key_prefix}_runtime"] = round(time.perf_counter() - start, 2)
         self.log(metrics)
@@ -197,6 +214,7 @@ def main(argv: list[str] | None = None) -> dict:
         eval_documents=eval_documents,
         registry=registry,
         linker=linker,
+        ema=EmaCallback(model, model_args.ema_decay) if model_args.ema_decay > 0 else None,
     )
     train_result = trainer.train()
     train_seconds = time.perf_counter() - started
