@@ -24,7 +24,8 @@ from .batching import BatchLayout, gather_bucket, plan_buckets
 from .decoding import DocumentOutputs
 from .features import EncodedDocument, candidate_spans
 from .modeling import NewsPageModel
-from .triples import MentionRef, PairCandidate, candidate_pairs, own_side
+from .descriptions import state_adjectives
+from .triples import MentionRef, PairCandidate, candidate_pairs, description_refs, own_side
 
 EncodeFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -55,6 +56,7 @@ class ModelStep:
         self.body_kind_ids, self.pad_id = set(body_kind_ids), pad_id
         self.max_batch_tokens, self.max_padding, self.pair_none_bias = max_batch_tokens, max_padding, pair_none_bias
         self.skip_own_side, self.registry = skip_own_side, actor_decoder.linker.registry
+        self.adjectives = state_adjectives(self.registry)
         self.config = model.config
 
     def _tensor(self, values: list) -> torch.Tensor:
@@ -108,9 +110,10 @@ class ModelStep:
                 [MentionRef(i, a.start, a.end, a.type, a.actor or a.text) for a in found.get(i, [])] if body[i] else None
                 for i in range(len(body))
             ]
+            descriptions = [description_refs(i, t, self.adjectives, m or []) if m is not None else [] for i, (t, m) in enumerate(zip(texts[d], mentions))]
             candidates.extend(
                 (d, c)
-                for c in candidate_pairs(mentions, [len(t) for t in texts[d]])
+                for c in candidate_pairs(mentions, [len(t) for t in texts[d]], descriptions)
                 if not (self.skip_own_side and own_side(self.registry, c.holder, c.target))
             )
         triples, reserve = self.score_pairs(layout, buckets, candidates, paragraph_repr)

@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 # What a checkpoint's network expects of its inputs; a checkpoint written with another
 # format (other paragraph features, no triple head) must be retrained, not silently misread.
-FORMAT_VERSION = 5  # 5: stance pairs with context targets (one more pair feature)
+FORMAT_VERSION = 6  # 5: stance pairs with context targets (one more pair feature); 6: description targets (one more)
 
 
 def check_format(saved: dict, where: str = "checkpoint") -> None:

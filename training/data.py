@@ -18,7 +18,7 @@ from transformers import PreTrainedTokenizerFast
 from models.features import EncodedDocument, candidate_spans, encode_document, tag_labels
 from models.labels import BODY_KINDS, IGNORE_INDEX, KIND2ID, STANCE2ID
 from models.registry import ActorRegistry
-from models.triples import NUM_PAIR_FEATURES, MentionRef, candidate_pairs, pair_label
+from models.triples import NUM_PAIR_FEATURES, MentionRef, candidate_pairs, description_refs, pair_label
 
 _INT_LIST = Sequence(Value("int64"))
 FEATURES = Features(
@@ -57,11 +57,12 @@ def _paragraph_gold(paragraph: dict) -> tuple[int, int, list | None]:
     return kind, stance, actors
 
 
-def pair_examples(paragraphs: list[dict], doc: EncodedDocument) -> dict[str, list]:
+def pair_examples(paragraphs: list[dict], doc: EncodedDocument, adjectives: dict[str, str] | None = None) -> dict[str, list]:
     """Candidate stance pairs of a page from its gold mentions, with their gold labels (see :mod:`models.triples`).
 
     Paragraphs whose stance is not annotated (fragments of split lines) give candidates
-    and a context speaker, but no label.
+    and a context speaker, but no label. ``adjectives`` (:func:`models.descriptions.state_adjectives`)
+    adds the description targets.
     """
     mentions: list[list[MentionRef] | None] = []
     for index, p in enumerate(paragraphs):
@@ -94,7 +95,10 @@ def pair_examples(paragraphs: list[dict], doc: EncodedDocument) -> dict[str, lis
             out["span_pieces"].append(found[1])
         return spans[key]
 
-    for candidate in candidate_pairs(mentions, [len(p["text"]) for p in paragraphs]):
+    descriptions = [
+        description_refs(i, p["text"], adjectives, m) if adjectives and m is not None else [] for i, (p, m) in enumerate(zip(paragraphs, mentions))
+    ]
+    for candidate in candidate_pairs(mentions, [len(p["text"]) for p in paragraphs], descriptions):
         found = candidate_spans(doc, candidate)
         if found is None:
             continue
@@ -109,8 +113,15 @@ def pair_examples(paragraphs: list[dict], doc: EncodedDocument) -> dict[str, lis
     return out
 
 
-def make_feature_fn(tokenizer: PreTrainedTokenizerFast, registry: ActorRegistry | None, max_tokens: int, stride: int):
-    """A batched ``map`` function turning documents into model features."""
+def make_feature_fn(
+    tokenizer: PreTrainedTokenizerFast,
+    registry: ActorRegistry | None,
+    max_tokens: int,
+    stride: int,
+    adjectives: dict[str, str] | None = None,
+):
+    """A batched ``map`` function turning documents into model features (``registry``: the gazetteer, or None;
+    ``adjectives``: the states' adjectives for description targets, or None)."""
 
     def featurize(batch: dict[str, list]) -> dict[str, list]:
         out: dict[str, list] = {k: [] for k in FEATURES}
@@ -125,7 +136,7 @@ def make_feature_fn(tokenizer: PreTrainedTokenizerFast, registry: ActorRegistry 
             out["kind_labels"].append([g[0] for g in gold])
             out["stance_labels"].append([g[1] for g in gold])
             out["tag_labels"].append(tag_labels(doc, [g[2] for g in gold]))
-            for key, values in pair_examples(paragraphs, doc).items():
+            for key, values in pair_examples(paragraphs, doc, adjectives).items():
                 out[key].append(values)
         return out
 
@@ -139,9 +150,10 @@ def featurize_dataset(
     max_tokens: int,
     stride: int,
     desc: str = "featurize",
+    adjectives: dict[str, str] | None = None,
 ) -> Dataset:
     return dataset.map(
-        make_feature_fn(tokenizer, registry, max_tokens, stride),
+        make_feature_fn(tokenizer, registry, max_tokens, stride, adjectives),
         batched=True,
         batch_size=32,
         remove_columns=dataset.column_names,

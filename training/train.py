@@ -25,6 +25,7 @@ from evaluation.metrics import headline, score_all
 from evaluation.predictions import predict_documents
 from models.base import EmbeddedBaseConfig, resolve_base
 from models.checkpoint import save_checkpoint
+from models.descriptions import state_adjectives
 from models.labels import BODY_KINDS, IGNORE_INDEX, STANCES
 from models.linking import ActorLinker
 from models.modeling import NewsPageConfig, NewsPageModel
@@ -186,7 +187,10 @@ def main(argv: list[str] | None = None) -> dict:
     logger.info("Model: %s base, %.1fM parameters", base.record["name"], n_params / 1e6)
 
     gazetteer = registry if model_args.use_gazetteer else None
-    train_dataset = featurize_dataset(raw["train"], base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize train")
+    adjectives = state_adjectives(registry)
+    train_dataset = featurize_dataset(
+        raw["train"], base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize train", adjectives
+    )
     pair_counts = Counter(label for labels in train_dataset["pair_labels"] for label in labels if label != IGNORE_INDEX)
     model.config.pair_class_weights = class_weights(pair_counts, range(len(PAIR_LABELS)))
     logger.info("Triple candidates in training: %s (weights %s)", dict(pair_counts), model.config.pair_class_weights)
@@ -195,7 +199,9 @@ def main(argv: list[str] | None = None) -> dict:
         validation = raw["validation"]
         if data_args.max_eval_documents:
             validation = validation.select(range(min(data_args.max_eval_documents, len(validation))))
-        eval_dataset = featurize_dataset(validation, base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize dev")
+        eval_dataset = featurize_dataset(
+            validation, base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize dev", adjectives
+        )
     linker = ActorLinker(registry).fit(train_documents)
     if not eval_documents:
         training_args.eval_strategy = "no"
