@@ -47,7 +47,8 @@ def state_adjectives(registry: ActorRegistry) -> dict[str, str]:
         if not _STATE_RE.match(actor.id) or actor.type != "LOC":
             continue
         keys = [key_of(name) for name in actor.names]
-        one_word[actor.id] = [form for k in keys if " " not in k for form in (k, k[2:]) if form == k or k.startswith("ال")]  # المانيا, السودان → سودان
+        single = [k for k in keys if " " not in k]
+        one_word[actor.id] = single + [k[2:] for k in single if k.startswith("ال")]  # المانيا as it is, السودان also as سودان
         for key in keys:
             words = key.split()
             adjective = _masculine(words[-1]) if len(words) >= 2 else None

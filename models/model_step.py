@@ -22,9 +22,9 @@ import torch
 from .actors import ActorDecoder, ActorPrediction
 from .batching import BatchLayout, gather_bucket, plan_buckets
 from .decoding import DocumentOutputs
+from .descriptions import state_adjectives
 from .features import EncodedDocument, candidate_spans
 from .modeling import NewsPageModel
-from .descriptions import state_adjectives
 from .triples import MentionRef, PairCandidate, candidate_pairs, description_refs, own_side
 
 EncodeFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -110,7 +110,10 @@ class ModelStep:
                 [MentionRef(i, a.start, a.end, a.type, a.actor or a.text) for a in found.get(i, [])] if body[i] else None
                 for i in range(len(body))
             ]
-            descriptions = [description_refs(i, t, self.adjectives, m or []) if m is not None else [] for i, (t, m) in enumerate(zip(texts[d], mentions))]
+            descriptions = [
+                description_refs(i, t, self.adjectives, m or []) if m is not None else []
+                for i, (t, m) in enumerate(zip(texts[d], mentions, strict=True))
+            ]
             candidates.extend(
                 (d, c)
                 for c in candidate_pairs(mentions, [len(t) for t in texts[d]], descriptions)

@@ -141,7 +141,7 @@ def candidate_pairs(
                 candidates.append(PairCandidate(index, speaker.key, target, speaker, entities[target][0], True, features))
             holders[speaker.key] = [speaker]
         described: dict[str, list[MentionRef]] = {}
-        for ref in (descriptions[index] if descriptions is not None else ()):
+        for ref in descriptions[index] if descriptions is not None else ():
             if ref.key not in entities and len(described) < MAX_CONTEXT_TARGETS:
                 described.setdefault(ref.key, []).append(ref)
         context: dict[str, list[MentionRef]] = {}

@@ -96,7 +96,8 @@ def pair_examples(paragraphs: list[dict], doc: EncodedDocument, adjectives: dict
         return spans[key]
 
     descriptions = [
-        description_refs(i, p["text"], adjectives, m) if adjectives and m is not None else [] for i, (p, m) in enumerate(zip(paragraphs, mentions))
+        description_refs(i, p["text"], adjectives, m) if adjectives and m is not None else []
+        for i, (p, m) in enumerate(zip(paragraphs, mentions, strict=True))
     ]
     for candidate in candidate_pairs(mentions, [len(p["text"]) for p in paragraphs], descriptions):
         found = candidate_spans(doc, candidate)

@@ -11,8 +11,8 @@ import shutil
 import sys
 import time
 from collections import Counter
-from contextlib import nullcontext
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import cast
