@@ -19,9 +19,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from .registry import ActorRegistry, clitic_variants, key_of
+from .registry import ActorRegistry, clitic_variants, is_state_id, key_of
 
-_STATE_RE = re.compile(r"^[A-Z]{3}$")
 _WORD_RE = re.compile(r"\w+")
 MIN_NAMES = 2
 MIN_SHARE = 0.8
@@ -44,7 +43,7 @@ def state_adjectives(registry: ActorRegistry) -> dict[str, str]:
     counts: dict[str, Counter] = defaultdict(Counter)
     one_word: dict[str, list[str]] = {}
     for actor in registry:
-        if not _STATE_RE.match(actor.id) or actor.type != "LOC":
+        if not is_state_id(actor.id) or actor.type != "LOC":
             continue
         keys = [key_of(name) for name in actor.names]
         single = [k for k in keys if " " not in k]

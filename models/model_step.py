@@ -111,7 +111,7 @@ class ModelStep:
                 for i in range(len(body))
             ]
             descriptions = [
-                description_refs(i, t, self.adjectives, m or []) if m is not None else []
+                description_refs(i, t, self.adjectives, m) if m is not None else []
                 for i, (t, m) in enumerate(zip(texts[d], mentions, strict=True))
             ]
             candidates.extend(

@@ -58,6 +58,14 @@ def contracted_article(key: str) -> str | None:
     return None
 
 
+_STATE_ID_RE = re.compile(r"^[A-Z]{3}$")
+
+
+def is_state_id(actor_id: str) -> bool:
+    """Whether an id names a state: SPEC.md gives a state, its government and its bodies the ISO alpha-3 code."""
+    return bool(_STATE_ID_RE.match(actor_id))
+
+
 def key_of(surface: str) -> str:
     """The lookup key of a surface form: normalised, spelling-folded, single-spaced."""
     return " ".join(normalize_ar(surface).translate(FOLD).split())

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from .descriptions import described_states
 from .labels import ENTITY_TYPES, POLARITIES
-from .registry import ActorRegistry
+from .registry import ActorRegistry, is_state_id
 
 PAIR_LABELS: tuple[str, ...] = ("none", *POLARITIES)
 PAIR2ID: dict[str, int] = {label: i for i, label in enumerate(PAIR_LABELS)}
@@ -43,7 +43,6 @@ MAX_ENTITIES = 8  # per paragraph: at most 8 × 7 explicit pairs and 8 implicit 
 MAX_CONTEXT_TARGETS = 4  # per paragraph: at most 9 × 4 pairs with a target named earlier
 NUM_PAIR_FEATURES = 8 + 2 * len(ENTITY_TYPES)
 _ID_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_STATE_RE = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ class PairCandidate:
 
 def can_hold_stance(mention: MentionRef) -> bool:
     """A linked person or organisation, or a state (alpha-3 id) whatever the mention's type."""
-    return bool(_ID_RE.match(mention.key)) and (mention.type in ("PERS", "ORG") or bool(_STATE_RE.match(mention.key)))
+    return bool(_ID_RE.match(mention.key)) and (mention.type in ("PERS", "ORG") or is_state_id(mention.key))
 
 
 def _entities(mentions: Sequence[MentionRef]) -> dict[str, list[MentionRef]]:
