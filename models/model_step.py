@@ -25,7 +25,7 @@ from .decoding import DocumentOutputs
 from .descriptions import state_adjectives
 from .features import EncodedDocument, candidate_spans
 from .modeling import NewsPageModel
-from .triples import MentionRef, PairCandidate, candidate_pairs, description_refs, own_side
+from .triples import MentionRef, PairCandidate, candidate_pairs, document_descriptions, own_side
 
 EncodeFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -110,10 +110,7 @@ class ModelStep:
                 [MentionRef(i, a.start, a.end, a.type, a.actor or a.text) for a in found.get(i, [])] if body[i] else None
                 for i in range(len(body))
             ]
-            descriptions = [
-                description_refs(i, t, self.adjectives, m) if m is not None else []
-                for i, (t, m) in enumerate(zip(texts[d], mentions, strict=True))
-            ]
+            descriptions = document_descriptions(texts[d], mentions, self.adjectives)
             candidates.extend(
                 (d, c)
                 for c in candidate_pairs(mentions, [len(t) for t in texts[d]], descriptions)

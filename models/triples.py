@@ -178,6 +178,16 @@ def description_refs(index: int, text: str, adjectives: dict[str, str], mentions
     ]
 
 
+def document_descriptions(
+    texts: Sequence[str], mentions: Sequence[Sequence[MentionRef] | None], adjectives: dict[str, str] | None
+) -> list[list[MentionRef]]:
+    """:func:`description_refs` of every body paragraph of a document (``mentions[i]`` None: not body), for :func:`candidate_pairs`."""
+    return [
+        description_refs(i, text, adjectives, found) if adjectives and found is not None else []
+        for i, (text, found) in enumerate(zip(texts, mentions, strict=True))
+    ]
+
+
 def own_side(registry: ActorRegistry, holder: str, target: str) -> bool:
     """Whether one actor of the pair belongs to the other (registry affiliation): a minister and his state,
     a leader and his movement.

@@ -18,7 +18,7 @@ from transformers import PreTrainedTokenizerFast
 from models.features import EncodedDocument, candidate_spans, encode_document, tag_labels
 from models.labels import BODY_KINDS, IGNORE_INDEX, KIND2ID, STANCE2ID
 from models.registry import ActorRegistry
-from models.triples import NUM_PAIR_FEATURES, MentionRef, candidate_pairs, description_refs, pair_label
+from models.triples import NUM_PAIR_FEATURES, MentionRef, candidate_pairs, document_descriptions, pair_label
 
 _INT_LIST = Sequence(Value("int64"))
 FEATURES = Features(
@@ -95,10 +95,7 @@ def pair_examples(paragraphs: list[dict], doc: EncodedDocument, adjectives: dict
             out["span_pieces"].append(found[1])
         return spans[key]
 
-    descriptions = [
-        description_refs(i, p["text"], adjectives, m) if adjectives and m is not None else []
-        for i, (p, m) in enumerate(zip(paragraphs, mentions, strict=True))
-    ]
+    descriptions = document_descriptions([p["text"] for p in paragraphs], mentions, adjectives)
     for candidate in candidate_pairs(mentions, [len(p["text"]) for p in paragraphs], descriptions):
         found = candidate_spans(doc, candidate)
         if found is None:
