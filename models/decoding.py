@@ -62,6 +62,8 @@ class DocumentOutputs:
     triples: dict[int, list[dict]]  # body paragraph → its stance triples
     # body paragraph → polarity → the candidate pair most likely of that polarity (see reconcile_triples)
     reserve: dict[int, dict[str, dict]] = field(default_factory=dict)
+    # the page's kind path (models.kind_path); None: each paragraph's likeliest kind
+    kind_ids: list[int] | None = None
 
 
 def _argmax(values: Sequence[float]) -> int:
@@ -86,7 +88,7 @@ class Decoder:
         out: list[ParagraphPrediction] = []
         for index, text in enumerate(texts):
             probs = outputs.kind_probs[index]
-            kind_id = _argmax(probs)
+            kind_id = outputs.kind_ids[index] if outputs.kind_ids is not None else _argmax(probs)
             label = label_of(self.kinds[kind_id])
             prediction = ParagraphPrediction(
                 index=index,

@@ -24,6 +24,7 @@ from .batching import BatchLayout, gather_bucket, plan_buckets
 from .decoding import DocumentOutputs
 from .descriptions import state_adjectives
 from .features import EncodedDocument, candidate_spans
+from .kind_path import best_kind_path, transitions_valid
 from .modeling import NewsPageModel
 from .triples import MentionRef, PairCandidate, candidate_pairs, document_descriptions, own_side
 
@@ -58,6 +59,13 @@ class ModelStep:
         self.skip_own_side, self.registry = skip_own_side, actor_decoder.linker.registry
         self.adjectives = state_adjectives(self.registry)
         self.config = model.config
+        self.kind_transitions = getattr(self.config, "kind_transitions", None)
+        self.kind_transition_weight = float(getattr(self.config, "kind_transition_weight", 0.0) or 0.0)
+        if self.kind_transitions is not None and not transitions_valid(self.kind_transitions, len(self.config.kinds)):
+            raise ValueError(
+                f"the checkpoint's kind_transitions do not fit its {len(self.config.kinds)} kinds "
+                "(expected kinds + 1 rows of log-probabilities); rewrite them with python -m training.kind_transitions"
+            )
 
     def _tensor(self, values: list) -> torch.Tensor:
         return torch.tensor(values, dtype=torch.long, device=self.device)
@@ -81,8 +89,12 @@ class ModelStep:
             torch.tensor(layout.paragraph_features, device=self.device),
         )
         kind_probs = kind_logits.float().softmax(-1)
-        body_kinds = torch.tensor(sorted(self.body_kind_ids), device=self.device)
-        paragraph_is_body = torch.isin(kind_probs.argmax(-1), body_kinds)
+        kind_list: list[list[float]] = kind_probs.tolist()
+        kind_paths = [
+            best_kind_path(kind_list[first : first + len(doc.paragraph_features)], self.kind_transitions, self.kind_transition_weight)
+            for first, doc in zip(layout.paragraph_offsets, encoded, strict=True)
+        ]
+        paragraph_is_body = torch.tensor([k in self.body_kind_ids for path in kind_paths for k in path], device=self.device)
         chunk_is_body = paragraph_is_body[chunk_paragraph]
         chunk_context = context[chunk_paragraph]
         tag_probs: dict[int, list[list[float]]] = {}  # chunk → per piece, the probability of every BIO tag
@@ -118,12 +130,13 @@ class ModelStep:
             )
         triples, reserve = self.score_pairs(layout, buckets, candidates, paragraph_repr)
 
-        kind_list: list[list[float]] = kind_probs.tolist()
         stance_list: list[list[float]] = stance_logits.float().softmax(-1).tolist()
         outputs: list[DocumentOutputs] = []
         for d, doc in enumerate(encoded):
             first, n = layout.paragraph_offsets[d], len(doc.paragraph_features)
-            outputs.append(DocumentOutputs(kind_list[first : first + n], stance_list[first : first + n], actors[d], triples[d], reserve[d]))
+            outputs.append(
+                DocumentOutputs(kind_list[first : first + n], stance_list[first : first + n], actors[d], triples[d], reserve[d], kind_paths[d])
+            )
         return outputs
 
     def score_pairs(

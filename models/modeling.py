@@ -99,6 +99,8 @@ class NewsPageConfig(PretrainedConfig):
         pair_none_bias: float = 0.0,
         triples_follow_stance: bool = True,
         skip_own_side_pairs: bool = True,
+        kind_transitions: list[list[float]] | None = None,
+        kind_transition_weight: float = 0.0,
         format_version: int = FORMAT_VERSION,
         paragraph_features: int | None = None,
         cues_fingerprint: str | None = None,
@@ -135,6 +137,10 @@ class NewsPageConfig(PretrainedConfig):
         self.triples_follow_stance = triples_follow_stance
         # decoding: no triple between an actor and the state or movement it belongs to (models.triples.own_side)
         self.skip_own_side_pairs = skip_own_side_pairs
+        # decoding: kind-to-kind log transitions counted on the training pages and their weight in a
+        # Viterbi search over each page's kinds (models.kind_path; None or 0: each paragraph's argmax)
+        self.kind_transitions = kind_transitions
+        self.kind_transition_weight = kind_transition_weight
 
 
 @dataclass

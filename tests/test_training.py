@@ -110,3 +110,16 @@ def test_recalibration_refuses_an_empty_dev_file(trained_checkpoint, tmp_path):
     empty.write_text("", encoding="utf-8")
     with pytest.raises(SpecError, match="empty.jsonl: no documents"):
         recalibrate(trained_checkpoint[0], empty)
+
+
+def test_calibration_reads_one_page_per_article():
+    from training.calibrate import one_page_per_article
+
+    body = {"text": "ورحبت الحكومة بالاتفاق.", "kind": "text", "stance": "supportive"}
+    pages = [
+        {"id": "a-p0", "article": "a", "paragraphs": [{"text": "الرئيسية", "kind": "ui"}, body]},
+        {"id": "a-p1", "article": "a", "paragraphs": [body, {"text": "شارك", "kind": "share"}]},
+        {"id": "b-p0", "article": "b", "paragraphs": [body]},
+        {"id": "authored-page", "paragraphs": [body]},
+    ]
+    assert [p["id"] for p in one_page_per_article(pages)] == ["a-p0", "b-p0", "authored-page"]

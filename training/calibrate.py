@@ -136,8 +136,27 @@ def fit_pair_bias(predictor: Predictor, gold_docs: list[dict], grid: Sequence[fl
     return best, scores
 
 
+def one_page_per_article(documents: Sequence[dict]) -> list[dict]:
+    """The first page of each article (pages without an ``article`` field are their own article).
+
+    The assembled dev set prints each article on about three pages in different chrome; the
+    offsets are about the body paragraphs, which those pages share, so fitting on one page per
+    article reads the same evidence in a third of the time (six prediction passes: 4 minutes
+    on 538 pages on 2 cores, 1.5 on 172).
+    """
+    seen: set[str] = set()
+    chosen = []
+    for index, document in enumerate(documents):
+        key = str(document.get("article") or document.get("id") or index)
+        if key not in seen:
+            seen.add(key)
+            chosen.append(document)
+    return chosen
+
+
 def calibrate(predictor: Predictor, gold_docs: list[dict]) -> dict:
-    """Fit both offsets on ``gold_docs`` and write them into the predictor's model config; returns what was chosen."""
+    """Fit both offsets on one page per article of ``gold_docs`` and write them into the predictor's model config."""
+    gold_docs = one_page_per_article(gold_docs)
     predictor.decoder.stance_bias = None
     stance_bias = fit_stance_bias(gold_docs, predict_documents(predictor, gold_docs))
     predictor.decoder.stance_bias = stance_bias
@@ -145,7 +164,7 @@ def calibrate(predictor: Predictor, gold_docs: list[dict]) -> dict:
     predictor.model.config.stance_logit_bias = stance_bias
     predictor.model.config.pair_none_bias = pair_bias
     logger.info(
-        "Calibrated on %d dev pages: stance offsets %s, pair 'none' offset %s (dev triple F1 %s)",
+        "Calibrated on %d dev pages (one per article): stance offsets %s, pair 'none' offset %s (dev triple F1 %s)",
         len(gold_docs),
         stance_bias,
         pair_bias,

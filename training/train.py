@@ -26,7 +26,8 @@ from evaluation.predictions import predict_documents
 from models.base import EmbeddedBaseConfig, resolve_base
 from models.checkpoint import save_checkpoint
 from models.descriptions import state_adjectives
-from models.labels import BODY_KINDS, IGNORE_INDEX, STANCES
+from models.kind_path import count_transitions
+from models.labels import BODY_KINDS, IGNORE_INDEX, KINDS, STANCES
 from models.linking import ActorLinker
 from models.modeling import NewsPageConfig, NewsPageModel
 from models.predictor import Predictor
@@ -162,6 +163,9 @@ def main(argv: list[str] | None = None) -> dict:
         encoder=base.encoder_config.to_dict(),
         context_hidden=model_args.context_hidden,
         context_attention_heads=model_args.context_attention_heads,
+        kind_transitions=count_transitions(([p["kind"] for p in d["paragraphs"]] for d in train_documents), KINDS),
+        kind_transition_weight=model_args.kind_transition_weight,
+        loss_weights={"kind": 1.0, "stance": model_args.stance_loss_weight, "tags": 1.0, "pairs": 1.0},
         use_gazetteer=model_args.use_gazetteer,
         max_tokens=model_args.max_tokens,
         stride=model_args.stride,
