@@ -135,7 +135,9 @@ class ModelStep:
         for d, doc in enumerate(encoded):
             first, n = layout.paragraph_offsets[d], len(doc.paragraph_features)
             outputs.append(
-                DocumentOutputs(kind_list[first : first + n], stance_list[first : first + n], actors[d], triples[d], reserve[d], kind_paths[d])
+                DocumentOutputs(
+                    kind_list[first : first + n], stance_list[first : first + n], actors[d], triples[d], reserve[d], kind_paths[d]
+                )
             )
         return outputs
 

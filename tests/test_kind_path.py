@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from models.kind_path import DEFAULT_TRANSITION_WEIGHT, best_kind_path, count_transitions, transitions_valid
-from models.labels import KINDS, KIND2ID
+from models.labels import KIND2ID, KINDS
 from models.predictor import Predictor
 
 # a page as sites print it: title, metadata, body, then a block of other headlines
