@@ -46,11 +46,18 @@ def count_transitions(kind_sequences: Iterable[Sequence[str]], kinds: Sequence[s
     return np.log(counts / counts.sum(axis=1, keepdims=True)).round(5).tolist()
 
 
+def page_transitions(documents: Iterable[dict], kinds: Sequence[str]) -> list[list[float]]:
+    """:func:`count_transitions` over the paragraphs of SPEC.md pages (the training pages, for ``make train``)."""
+    return count_transitions(([p["kind"] for p in d["paragraphs"]] for d in documents), kinds)
+
+
 def best_kind_path(probs: Sequence[Sequence[float]], transitions: Sequence[Sequence[float]] | None, weight: float) -> list[int]:
     """Kind ids of a page's paragraphs: the Viterbi path, or the argmax of each when there are no transitions."""
     scores = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1.0))
     if scores.size == 0:
         return []
+    if weight < 0:
+        raise ValueError(f"the kind transition weight must be 0 or more, not {weight}")
     if transitions is None or weight == 0:
         return scores.argmax(axis=1).tolist()
     log_t = weight * np.asarray(transitions, dtype=np.float64)

@@ -48,6 +48,8 @@ def test_weight_zero_or_no_transitions_is_each_paragraphs_argmax():
     assert best_kind_path(probs, None, DEFAULT_TRANSITION_WEIGHT) == argmax
     assert best_kind_path(probs, transitions, 0.0) == argmax
     assert best_kind_path([], transitions, DEFAULT_TRANSITION_WEIGHT) == []
+    with pytest.raises(ValueError, match="must be 0 or more"):
+        best_kind_path(probs, transitions, -0.3)
 
 
 def test_a_hesitant_lone_flip_inside_a_related_block_follows_the_block():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from evaluation.evaluate import current_commit
 from models.checkpoint import load_checkpoint, write_metadata
-from models.kind_path import DEFAULT_TRANSITION_WEIGHT, count_transitions
+from models.kind_path import DEFAULT_TRANSITION_WEIGHT, page_transitions
 from models.spec import read_jsonl
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def write_transitions(model_dir: str | Path, pages_file: str | Path, weight: flo
     checkpoint = load_checkpoint(model_dir)
     documents = read_jsonl(pages_file)
     config = checkpoint.model.config
-    config.kind_transitions = count_transitions(([p["kind"] for p in d["paragraphs"]] for d in documents), config.kinds)
+    config.kind_transitions = page_transitions(documents, config.kinds)
     config.kind_transition_weight = weight
     config.save_pretrained(checkpoint.path)
     record = {

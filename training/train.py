@@ -26,7 +26,7 @@ from evaluation.predictions import predict_documents
 from models.base import EmbeddedBaseConfig, resolve_base
 from models.checkpoint import save_checkpoint
 from models.descriptions import state_adjectives
-from models.kind_path import count_transitions
+from models.kind_path import page_transitions
 from models.labels import BODY_KINDS, IGNORE_INDEX, KINDS, STANCES
 from models.linking import ActorLinker
 from models.modeling import NewsPageConfig, NewsPageModel
@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, force=True)
     transformers.utils.logging.set_verbosity_warning()
+    if model_args.kind_transition_weight < 0:
+        raise ValueError(f"--kind_transition_weight must be 0 or more, not {model_args.kind_transition_weight}")
     set_seed(training_args.seed)
     started = time.perf_counter()
     logger.info("Training in %s on %s", "bf16 autocast" if training_args.bf16 else "float32", training_args.device)
@@ -163,7 +165,7 @@ def main(argv: list[str] | None = None) -> dict:
         encoder=base.encoder_config.to_dict(),
         context_hidden=model_args.context_hidden,
         context_attention_heads=model_args.context_attention_heads,
-        kind_transitions=count_transitions(([p["kind"] for p in d["paragraphs"]] for d in train_documents), KINDS),
+        kind_transitions=page_transitions(train_documents, KINDS),
         kind_transition_weight=model_args.kind_transition_weight,
         loss_weights={"kind": 1.0, "stance": model_args.stance_loss_weight, "tags": 1.0, "pairs": 1.0},
         use_gazetteer=model_args.use_gazetteer,
