@@ -123,3 +123,43 @@ def test_calibration_reads_one_page_per_article():
         {"id": "authored-page", "paragraphs": [body]},
     ]
     assert [p["id"] for p in one_page_per_article(pages)] == ["a-p0", "b-p0", "authored-page"]
+
+
+def test_calibration_runs_the_encoder_once_per_batch_and_predicts_as_without(trained_checkpoint, pages):
+    from evaluation.predictions import predict_documents
+    from training.calibrate import reused_encoder_states
+
+    predictor = Predictor.from_pretrained(trained_checkpoint[0])
+    calls = []
+    encode = predictor.encode_fn
+    predictor.encode_fn = lambda *tensors: calls.append(tensors[0].shape) or encode(*tensors)
+    plain = predict_documents(predictor, pages[:4])
+    first_pass = len(calls)
+    with reused_encoder_states(predictor) as states:
+        reused = [predict_documents(predictor, pages[:4]) for _ in range(3)]
+        assert len(states) == first_pass
+    assert len(calls) == 2 * first_pass  # the plain pass, then one more for all three passes
+    assert all(r == plain for r in reused)
+    predict_documents(predictor, pages[:1])
+    assert len(calls) > 2 * first_pass  # outside the block the encoder runs again
+
+
+def test_training_records_the_calibration_and_scores_the_dev_pages_once(trained_checkpoint):
+    out, metrics = trained_checkpoint
+    calibration = read_metadata(out)["calibration"]
+    assert set(calibration["stance_macro_f1"]) == {"none", "chosen"}
+    assert calibration["stance_macro_f1"]["chosen"] >= calibration["stance_macro_f1"]["none"]
+    assert set(calibration["pair_triple_f1"]) == {"-1.0", "-0.5", "0.0", "0.5", "1.0"}
+    evaluations = [h for h in read_metadata(out)["log_history"] if "eval_score" in h]
+    assert len(evaluations) == 1 and evaluations[0]["eval_score"] == metrics["eval_score"]
+
+
+def test_featurising_in_two_processes_gives_the_same_features(pages, tokenizer):
+    from datasets import Dataset
+
+    from training.data import featurize_dataset
+
+    dataset = Dataset.from_list([{"paragraphs": page["paragraphs"]} for page in pages[:6]])
+    one = featurize_dataset(dataset, tokenizer, None, 32, 8)
+    two = featurize_dataset(dataset, tokenizer, None, 32, 8, num_proc=2)
+    assert one.to_list() == two.to_list()

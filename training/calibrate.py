@@ -26,12 +26,16 @@ of the decoding rules, and records when and at which commit in its training meta
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+
+import torch
 
 from evaluation.bootstrap import bootstrap_ci
 from evaluation.evaluate import current_commit
@@ -159,24 +163,66 @@ def one_page_per_article(documents: Sequence[dict]) -> list[dict]:
     return chosen
 
 
+@contextmanager
+def reused_encoder_states(predictor: Predictor) -> Iterator[dict[bytes, torch.Tensor]]:
+    """While active, the predictor's encoder runs once per distinct word-piece batch; yields the stored states.
+
+    The offsets change only what follows the encoder, so the six prediction passes of a
+    calibration feed it the same batches; it is most of a pass (10.5 of 14.6 s on 172 dev pages
+    on 2 cores). The states of 172 pages take about half a gigabyte, freed on exit.
+    """
+    encode = predictor.encode_fn
+    states: dict[bytes, torch.Tensor] = {}
+
+    def encode_once(input_ids: torch.Tensor, attention_mask: torch.Tensor, gazetteer_ids: torch.Tensor) -> torch.Tensor:
+        key = hashlib.blake2b(digest_size=16)
+        for tensor in (input_ids, attention_mask, gazetteer_ids):
+            key.update(str(tuple(tensor.shape)).encode())
+            key.update(tensor.detach().cpu().numpy().tobytes())
+        digest = key.digest()
+        if digest not in states:
+            states[digest] = encode(input_ids, attention_mask, gazetteer_ids)
+        return states[digest]
+
+    predictor.encode_fn = encode_once
+    try:
+        yield states
+    finally:
+        predictor.encode_fn = encode
+        states.clear()
+
+
 def calibrate(predictor: Predictor, gold_docs: list[dict]) -> dict:
-    """Fit both offsets on one page per article of ``gold_docs`` and write them into the predictor's model config."""
+    """Fit both offsets on one page per article of ``gold_docs`` and write them into the predictor's model config.
+
+    Returns the offsets and the dev scores they were chosen by: the stance macro-F1 without
+    and with the stance offsets, and the triple F1 at each "none" offset tried.
+    """
     gold_docs = one_page_per_article(gold_docs)
-    predictor.decoder.stance_bias = None
-    stance_bias = fit_stance_bias(gold_docs, predict_documents(predictor, gold_docs))
-    predictor.decoder.stance_bias = stance_bias
-    pair_bias, tried = fit_pair_bias(predictor, gold_docs)
+    with reused_encoder_states(predictor):
+        predictor.decoder.stance_bias = None
+        predictions = predict_documents(predictor, gold_docs)
+        stance_bias = fit_stance_bias(gold_docs, predictions)
+        predictor.decoder.stance_bias = stance_bias
+        pair_bias, tried = fit_pair_bias(predictor, gold_docs)
+    rows = _stance_rows(gold_docs, predictions)
+    stance_f1 = {"none": _stance_macro_f1(rows, [0.0] * len(STANCES)), "chosen": _stance_macro_f1(rows, stance_bias)}
     predictor.model.config.stance_logit_bias = stance_bias
     predictor.model.config.pair_none_bias = pair_bias
     logger.info(
-        "Calibrated on %d dev pages (one per article): stance offsets %s, pair 'none' offset %s (dev triple F1 %s)",
+        "Calibrated on %d dev pages (one per article): stance offsets %s (dev stance macro-F1 %.3f -> %.3f), "
+        "pair 'none' offset %s (dev triple F1 %s)",
         len(gold_docs),
         stance_bias,
+        stance_f1["none"],
+        stance_f1["chosen"],
         pair_bias,
-        tried,
+        {k: round(v, 3) for k, v in tried.items()},
     )
     return {
+        "pages": len(gold_docs),
         "stance_logit_bias": stance_bias,
+        "stance_macro_f1": {k: round(v, 4) for k, v in stance_f1.items()},
         "pair_none_bias": pair_bias,
         "pair_triple_f1": {str(k): round(v, 4) for k, v in tried.items()},
     }

@@ -149,7 +149,9 @@ def featurize_dataset(
     stride: int,
     desc: str = "featurize",
     adjectives: dict[str, str] | None = None,
+    num_proc: int | None = None,
 ) -> Dataset:
+    """:func:`make_feature_fn` over ``dataset`` (``num_proc`` processes; the features do not depend on it)."""
     return dataset.map(
         make_feature_fn(tokenizer, registry, max_tokens, stride, adjectives),
         batched=True,
@@ -157,6 +159,7 @@ def featurize_dataset(
         remove_columns=dataset.column_names,
         features=FEATURES,
         desc=desc,
+        num_proc=num_proc if num_proc and num_proc > 1 and len(dataset) > 1 else None,
     )
 
 

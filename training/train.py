@@ -196,25 +196,31 @@ def main(argv: list[str] | None = None) -> dict:
 
     gazetteer = registry if model_args.use_gazetteer else None
     adjectives = state_adjectives(registry)
+    workers = data_args.preprocessing_num_workers
     train_dataset = featurize_dataset(
-        raw["train"], base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize train", adjectives
+        raw["train"], base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize train", adjectives, workers
     )
     pair_counts = Counter(label for labels in train_dataset["pair_labels"] for label in labels if label != IGNORE_INDEX)
     model.config.pair_class_weights = class_weights(pair_counts, range(len(PAIR_LABELS)))
     logger.info("Triple candidates in training: %s (weights %s)", dict(pair_counts), model.config.pair_class_weights)
-    eval_dataset = None
-    if "validation" in raw:
-        validation = raw["validation"]
-        if data_args.max_eval_documents:
-            validation = validation.select(range(min(data_args.max_eval_documents, len(validation))))
-        eval_dataset = featurize_dataset(
-            validation, base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize dev", adjectives
-        )
     linker = ActorLinker(registry).fit(train_documents)
     if not eval_documents:
         training_args.eval_strategy = "no"
         training_args.load_best_model_at_end = False
         training_args.save_strategy = "no"
+    elif training_args.eval_strategy == "no" and (training_args.num_train_epochs > 1 or training_args.max_steps > 0):
+        logger.warning(
+            "The dev pages are scored after the last step only; to keep the best epoch, pass "
+            "--eval_strategy epoch --save_strategy epoch --load_best_model_at_end true"
+        )
+    eval_dataset = None
+    if "validation" in raw and training_args.eval_strategy != "no":  # the Trainer's own evaluations need it
+        validation = raw["validation"]
+        if data_args.max_eval_documents:
+            validation = validation.select(range(min(data_args.max_eval_documents, len(validation))))
+        eval_dataset = featurize_dataset(
+            validation, base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize dev", adjectives, workers
+        )
 
     trainer = NewsPageTrainer(
         model=model,
@@ -235,11 +241,12 @@ def main(argv: list[str] | None = None) -> dict:
     metrics = dict(train_result.metrics)
     calibration: dict = {}
     if eval_documents:
-        metrics.update(trainer.evaluate())
+        # calibrate first, then score the dev pages once, as the checkpoint will predict; the
+        # calibration records its own before/after scores on the pages it was fitted on
         if model_args.calibrate:
             predictor = Predictor(cast(NewsPageModel, trainer.model), base.tokenizer, registry, linker, device=training_args.device)
             calibration = calibrate(predictor, eval_documents)
-            metrics.update(trainer.evaluate(metric_key_prefix="eval_calibrated"))
+        metrics.update(trainer.evaluate())
     output_dir = Path(training_args.output_dir)
     for stale in output_dir.glob("checkpoint-*"):
         shutil.rmtree(stale)
