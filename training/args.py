@@ -87,7 +87,7 @@ class DataArguments:
     )
     preprocessing_num_workers: int | None = field(
         default=2,
-        metadata={"help": "Processes that featurise the training pages (2: 48 s -> 32 s on 2 cores; 1: in this process)."},
+        metadata={"help": "Processes that featurise the pages (on 2 cores the 4,423 training pages took 37 s in 2, 41-47 s in 1)."},
     )
     max_train_documents: int | None = field(default=None, metadata={"help": "Truncate the training set (smoke runs)."})
     max_eval_documents: int | None = field(default=None, metadata={"help": "Truncate the dev set."})
