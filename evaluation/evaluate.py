@@ -37,12 +37,15 @@ logger = logging.getLogger(__name__)
 
 
 def current_commit() -> str | None:
-    """The git commit the evaluated code is at (None outside a checkout)."""
+    """The git commit the code and data are at, "-dirty" when the checkout has changes git does not hold
+    (edited or new files: a run on them is not reproducible from the commit); None outside a checkout."""
     try:
         found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5, check=True)
+        changes = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, timeout=10, check=True)
     except (OSError, subprocess.SubprocessError):
         return None
-    return found.stdout.strip() or None
+    commit = found.stdout.strip()
+    return (commit + "-dirty" if changes.stdout.strip() else commit) or None
 
 
 def run_peer(fn, gold: list[dict], name: str) -> list[list[dict]]:

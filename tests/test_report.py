@@ -137,3 +137,21 @@ def test_stance_network_figure_is_written_with_and_without_triples(tmp_path):
     for name in ("net.png", "none.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert stance_networks(GOLD, empty) == []
+
+
+def test_reports_and_checkpoints_name_the_commit_and_say_when_the_checkout_differs_from_it(tmp_path, monkeypatch):
+    import subprocess
+
+    from evaluation.evaluate import current_commit
+
+    monkeypatch.chdir(tmp_path)
+    assert current_commit() is None  # not a checkout
+    git = ["git", "-c", "user.email=ci@example.org", "-c", "user.name=ci"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "articles.jsonl").write_text('{"id": "a-1"}\n', encoding="utf-8")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "corpus"], check=True)
+    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    assert current_commit() == sha
+    (tmp_path / "new.jsonl").write_text('{"id": "b-1"}\n', encoding="utf-8")  # a file git does not hold yet
+    assert current_commit() == f"{sha}-dirty"

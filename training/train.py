@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
         raise ValueError(f"--kind_transition_weight must be 0 or more, not {model_args.kind_transition_weight}")
     set_seed(training_args.seed)
     started = time.perf_counter()
+    commit = current_commit()  # what trains, read before the run: the checkout may move during it
     logger.info("Training in %s on %s", "bf16 autocast" if training_args.bf16 else "float32", training_args.device)
 
     data_dir = Path(data_args.data_dir)
@@ -253,7 +254,7 @@ def main(argv: list[str] | None = None) -> dict:
     metadata = {
         "base_model": base.record,
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "commit": current_commit(),
+        "commit": commit,
         "train_seconds": round(train_seconds, 1),
         "mixed_precision": "bf16" if training_args.bf16 else "float32",
         "parameters": n_params,
