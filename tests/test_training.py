@@ -163,3 +163,18 @@ def test_featurising_in_two_processes_gives_the_same_features(pages, tokenizer):
     one = featurize_dataset(dataset, tokenizer, None, 32, 8)
     two = featurize_dataset(dataset, tokenizer, None, 32, 8, num_proc=2)
     assert one.to_list() == two.to_list()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--kind_transition_weight", "-0.3"], "--kind_transition_weight must be 0 or more, not -0.3"),
+        (["--max_tokens", "32", "--stride", "30"], "--stride 30 must be below --max_tokens 32"),
+    ],
+)
+def test_bad_model_flags_are_refused_before_any_work(flags, message, tmp_path):
+    from training.train import main
+
+    with pytest.raises(ValueError, match=message):
+        main([*flags, "--output_dir", str(tmp_path / "never")])
+    assert not (tmp_path / "never").exists()

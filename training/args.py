@@ -71,6 +71,8 @@ class ModelArguments:
     def __post_init__(self) -> None:
         if not 0 <= self.stride < self.max_tokens - 2:
             raise ValueError(f"--stride {self.stride} must be below --max_tokens {self.max_tokens} minus the 2 special tokens")
+        if self.kind_transition_weight < 0:
+            raise ValueError(f"--kind_transition_weight must be 0 or more, not {self.kind_transition_weight}")
 
 
 @dataclass

@@ -120,8 +120,6 @@ def main(argv: list[str] | None = None) -> dict:
 
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO, force=True)
     transformers.utils.logging.set_verbosity_warning()
-    if model_args.kind_transition_weight < 0:
-        raise ValueError(f"--kind_transition_weight must be 0 or more, not {model_args.kind_transition_weight}")
     set_seed(training_args.seed)
     started = time.perf_counter()
     commit = current_commit()  # what trains, read before the run: the checkout may move during it
