@@ -28,6 +28,13 @@ import numpy as np
 DEFAULT_TRANSITION_WEIGHT = 0.3
 
 
+def check_transition_weight(weight: float, what: str = "the kind transition weight") -> float:
+    """``weight`` as a float, or a ValueError naming ``what`` when it is negative (a weight rewards transitions, never inverts them)."""
+    if weight < 0:
+        raise ValueError(f"{what} must be 0 or more, not {weight}")
+    return float(weight)
+
+
 def count_transitions(kind_sequences: Iterable[Sequence[str]], kinds: Sequence[str]) -> list[list[float]]:
     """Log transition probabilities, ``len(kinds) + 1`` rows (the last is the page start) by ``len(kinds)``."""
     index = {k: i for i, k in enumerate(kinds)}
@@ -54,10 +61,9 @@ def page_transitions(documents: Iterable[dict], kinds: Sequence[str]) -> list[li
 def best_kind_path(probs: Sequence[Sequence[float]], transitions: Sequence[Sequence[float]] | None, weight: float) -> list[int]:
     """Kind ids of a page's paragraphs: the Viterbi path, or the argmax of each when there are no transitions."""
     scores = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1.0))
+    check_transition_weight(weight)
     if scores.size == 0:
         return []
-    if weight < 0:
-        raise ValueError(f"the kind transition weight must be 0 or more, not {weight}")
     if transitions is None or weight == 0:
         return scores.argmax(axis=1).tolist()
     log_t = weight * np.asarray(transitions, dtype=np.float64)

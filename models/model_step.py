@@ -24,7 +24,7 @@ from .batching import BatchLayout, gather_bucket, plan_buckets
 from .decoding import DocumentOutputs
 from .descriptions import state_adjectives
 from .features import EncodedDocument, candidate_spans
-from .kind_path import best_kind_path, transitions_valid
+from .kind_path import best_kind_path, check_transition_weight, transitions_valid
 from .modeling import NewsPageModel
 from .triples import MentionRef, PairCandidate, candidate_pairs, document_descriptions, own_side
 
@@ -60,7 +60,7 @@ class ModelStep:
         self.adjectives = state_adjectives(self.registry)
         self.config = model.config
         self.kind_transitions = getattr(self.config, "kind_transitions", None)
-        self.kind_transition_weight = float(getattr(self.config, "kind_transition_weight", 0.0) or 0.0)
+        self.kind_transition_weight = check_transition_weight(getattr(self.config, "kind_transition_weight", 0.0) or 0.0)
         if self.kind_transitions is not None and not transitions_valid(self.kind_transitions, len(self.config.kinds)):
             raise ValueError(
                 f"the checkpoint's kind_transitions do not fit its {len(self.config.kinds)} kinds "

@@ -8,7 +8,7 @@ import torch
 from transformers import TrainingArguments
 
 from models.checkpoint import DEFAULT_MODEL_DIR
-from models.kind_path import DEFAULT_TRANSITION_WEIGHT
+from models.kind_path import DEFAULT_TRANSITION_WEIGHT, check_transition_weight
 from models.precision import cpu_has_native_bf16
 
 
@@ -71,8 +71,7 @@ class ModelArguments:
     def __post_init__(self) -> None:
         if not 0 <= self.stride < self.max_tokens - 2:
             raise ValueError(f"--stride {self.stride} must be below --max_tokens {self.max_tokens} minus the 2 special tokens")
-        if self.kind_transition_weight < 0:
-            raise ValueError(f"--kind_transition_weight must be 0 or more, not {self.kind_transition_weight}")
+        check_transition_weight(self.kind_transition_weight, "--kind_transition_weight")
 
 
 @dataclass

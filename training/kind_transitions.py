@@ -17,7 +17,7 @@ from pathlib import Path
 
 from evaluation.evaluate import current_commit
 from models.checkpoint import load_checkpoint, write_metadata
-from models.kind_path import DEFAULT_TRANSITION_WEIGHT, page_transitions
+from models.kind_path import DEFAULT_TRANSITION_WEIGHT, check_transition_weight, page_transitions
 from models.spec import read_jsonl
 
 logger = logging.getLogger(__name__)
@@ -25,8 +25,7 @@ logger = logging.getLogger(__name__)
 
 def write_transitions(model_dir: str | Path, pages_file: str | Path, weight: float = DEFAULT_TRANSITION_WEIGHT) -> dict:
     """Count the kind transitions of ``pages_file`` and store them with ``weight`` in the checkpoint at ``model_dir``."""
-    if weight < 0:
-        raise ValueError(f"the transition weight must be 0 or more, not {weight}")
+    check_transition_weight(weight)
     checkpoint = load_checkpoint(model_dir)
     documents = read_jsonl(pages_file)
     config = checkpoint.model.config
