@@ -124,17 +124,27 @@ def without_quotes(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def resolve_partial_names(actors: dict[int, list[ActorPrediction]]) -> None:
-    """Give an unlinked span the id of a longer linked name of the document that contains its words."""
-    linked = [(key_of(a.text).split(), a.actor, a.type) for paragraph in actors.values() for a in paragraph if a.actor]
+    """Give a short name the id of the longer name of the document that contains its words.
+
+    An unlinked span takes the id of the one longer linked name of its type that holds its
+    words. A person's partial name («عبد الله», «حسين») follows the person the document
+    introduced by a longer name, linked or not, even where the linker gave it another
+    person's id from the registry or from training: in news a person named by one word has
+    been named in full earlier, so «الملك عبد الله» after «عبد الله الثاني» is the king,
+    and «السفير حسين» after an ambassador the registry lacks comes back unlinked rather than
+    as another Hussein. Where two longer names of the document hold the words, nothing changes.
+    """
+    mentions = [(key_of(a.text).split(), a.actor, a.type) for paragraph in actors.values() for a in paragraph]
     for paragraph in actors.values():
         for actor in paragraph:
-            if actor.actor is not None:
+            person = actor.type == "PERS"
+            if actor.actor is not None and not person:
                 continue
             words = key_of(actor.text).split()
             owners = {
                 actor_id
-                for name, actor_id, entity_type in linked
-                if entity_type == actor.type and len(name) > len(words) and _contains(name, words)
+                for name, actor_id, entity_type in mentions
+                if entity_type == actor.type and (actor_id is not None or person) and len(name) > len(words) and _contains(name, words)
             }
             if len(owners) == 1:
                 actor.actor = owners.pop()

@@ -68,6 +68,34 @@ def test_a_surname_alone_takes_the_id_of_the_full_name_in_the_document():
     assert actors[3][1].actor is None  # no linked name holds it: never a guessed id
 
 
+def test_a_persons_one_word_name_follows_the_person_the_document_introduced():
+    actors = {
+        0: [ActorPrediction(10, 25, "عبد الله الثاني", "PERS", "ABDULLAH_II", 0.9)],
+        2: [ActorPrediction(30, 37, "عبد الله", "PERS", "KHIAM_MAYOR", 0.8)],  # the linker's guess from training
+        4: [ActorPrediction(0, 16, "الزين إبراهيم حسين", "PERS", None, 0.9), ActorPrediction(40, 44, "حسين", "PERS", "FUAD_HUSSEIN", 0.7)],
+        5: [
+            ActorPrediction(0, 8, "حزب الله", "ORG", "HEZBOLLAH", 0.9),
+            ActorPrediction(20, 34, "كتائب حزب الله", "ORG", "KATAIB_HEZBOLLAH", 0.9),
+        ],
+    }
+    resolve_partial_names(actors)
+    assert actors[2][0].actor == "ABDULLAH_II"
+    assert actors[4][1].actor is None  # an ambassador the registry lacks: unlinked, not another Hussein
+    assert actors[5][0].actor == "HEZBOLLAH"  # an organisation's linked name is never overridden
+
+
+def test_a_one_word_name_held_by_two_people_of_the_document_keeps_its_link():
+    actors = {
+        0: [
+            ActorPrediction(0, 12, "عباس عبد الله", "PERS", "KHIAM_MAYOR", 0.9),
+            ActorPrediction(20, 35, "عبد الله الثاني", "PERS", "ABDULLAH_II", 0.9),
+        ],
+        1: [ActorPrediction(5, 12, "عبد الله", "PERS", "KHIAM_MAYOR", 0.8)],
+    }
+    resolve_partial_names(actors)
+    assert actors[1][0].actor == "KHIAM_MAYOR"
+
+
 def test_registry_spans_add_the_names_the_tagger_missed(registry):
     decoder = ActorDecoder(ActorLinker(registry), registry_spans=True)
     text = "وأشادت حماس بموقف موسكو"
