@@ -171,6 +171,7 @@ class NewsPageModel(PreTrainedModel):
             3 * hidden + config.paragraph_features,
             config.context_hidden,
             num_layers=config.context_layers,
+            dropout=config.dropout if config.context_layers > 1 else 0.0,
             batch_first=True,
             bidirectional=True,
         )

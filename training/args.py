@@ -24,6 +24,7 @@ class ModelArguments:
     max_tokens: int = field(default=128, metadata={"help": "Word pieces per paragraph chunk (longer paragraphs are chunked)."})
     stride: int = field(default=32, metadata={"help": "Overlap in word pieces between the chunks of a long paragraph."})
     context_hidden: int = field(default=128, metadata={"help": "Hidden size of the document-level GRU (each direction)."})
+    context_layers: int = field(default=1, metadata={"help": "Layers of the document-level GRU over the page's paragraphs."})
     stance_loss_weight: float = field(
         default=1.0, metadata={"help": "Weight of the paragraph stance loss against the kind, tag and pair losses (1 each)."}
     )
@@ -72,6 +73,8 @@ class ModelArguments:
         if not 0 <= self.stride < self.max_tokens - 2:
             raise ValueError(f"--stride {self.stride} must be below --max_tokens {self.max_tokens} minus the 2 special tokens")
         check_transition_weight(self.kind_transition_weight, "--kind_transition_weight")
+        if self.context_layers < 1:
+            raise ValueError(f"--context_layers {self.context_layers} must be 1 or more")
 
 
 @dataclass

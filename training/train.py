@@ -163,6 +163,7 @@ def main(argv: list[str] | None = None) -> dict:
         stance_class_weights=stance_class_weights(train_documents),
         encoder=base.encoder_config.to_dict(),
         context_hidden=model_args.context_hidden,
+        context_layers=model_args.context_layers,
         context_attention_heads=model_args.context_attention_heads,
         kind_transitions=page_transitions(train_documents, KINDS),
         kind_transition_weight=model_args.kind_transition_weight,
