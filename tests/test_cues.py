@@ -43,3 +43,16 @@ def test_read_also_markers_are_read_behind_emoji_arrows_and_brackets():
         assert cue_features(line)[0] == 1.0, line
     for line in ("وقال الوزير إن المحادثات ستستأنف الأسبوع المقبل.", "📌 الرئيسية", "#اقتصاد"):
         assert not starts_with_any(folded(line), READ_ALSO), line
+
+
+def test_stance_cues_skip_words_that_only_look_like_stance_words():
+    # here/there, two, price, estimates, a campaign, hands, a student: no stance in any of them
+    neutral = "وقال الوزير إن هناك اثنين من الجرحى هنا، وإن ثمن الوقود ارتفع بحسب تقديرات الحملة، وإن الأيدي العاملة ومعها طالب جامعي"
+    assert stance_cues(folded(neutral)) == (0, 0)
+    # the outlet's own vocabulary is not a stance (SPEC.md): no critical cue either
+    assert stance_cues(folded("وتواصل العدوان على المدينة وسط انتهاكات وجرائم متكررة")) == (0, 0)
+
+
+def test_stance_cues_with_a_hamza_match_the_folded_text():
+    assert stance_cues(folded("وثمّنت الحركة موقف القاهرة، فيما يؤيد الاتحاد الخطة وأيدت مصر البيان")) == (3, 0)
+    assert stance_cues(folded("وشجبت الخارجية الهجوم وأدانت إسرائيل")) == (0, 2)
