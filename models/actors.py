@@ -131,8 +131,8 @@ def resolve_partial_names(actors: dict[int, list[ActorPrediction]]) -> None:
     introduced by a longer name, linked or not, even where the linker gave it another
     person's id from the registry or from training: in news a person named by one word has
     been named in full earlier, so «الملك عبد الله» after «عبد الله الثاني» is the king,
-    and «السفير حسين» after an ambassador the registry lacks comes back unlinked rather than
-    as another Hussein. Where two longer names of the document hold the words, nothing changes.
+    and «حسين» after a diplomat the registry lacks («سامي عادل حسين») comes back unlinked
+    rather than as another Hussein. Where two longer names of the document hold the words, nothing changes.
     """
     mentions = [(key_of(a.text).split(), a.actor, a.type) for paragraph in actors.values() for a in paragraph]
     for paragraph in actors.values():

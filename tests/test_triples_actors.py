@@ -72,7 +72,7 @@ def test_a_persons_one_word_name_follows_the_person_the_document_introduced():
     actors = {
         0: [ActorPrediction(10, 25, "عبد الله الثاني", "PERS", "ABDULLAH_II", 0.9)],
         2: [ActorPrediction(30, 37, "عبد الله", "PERS", "KHIAM_MAYOR", 0.8)],  # the linker's guess from training
-        4: [ActorPrediction(0, 16, "الزين إبراهيم حسين", "PERS", None, 0.9), ActorPrediction(40, 44, "حسين", "PERS", "FUAD_HUSSEIN", 0.7)],
+        4: [ActorPrediction(0, 14, "سامي عادل حسين", "PERS", None, 0.9), ActorPrediction(40, 44, "حسين", "PERS", "FUAD_HUSSEIN", 0.7)],
         5: [
             ActorPrediction(0, 8, "حزب الله", "ORG", "HEZBOLLAH", 0.9),
             ActorPrediction(20, 34, "كتائب حزب الله", "ORG", "KATAIB_HEZBOLLAH", 0.9),
@@ -80,7 +80,7 @@ def test_a_persons_one_word_name_follows_the_person_the_document_introduced():
     }
     resolve_partial_names(actors)
     assert actors[2][0].actor == "ABDULLAH_II"
-    assert actors[4][1].actor is None  # an ambassador the registry lacks: unlinked, not another Hussein
+    assert actors[4][1].actor is None  # a diplomat the registry lacks: unlinked, not another Hussein
     assert actors[5][0].actor == "HEZBOLLAH"  # an organisation's linked name is never overridden
 
 
