@@ -1,5 +1,6 @@
 """The chrome vocabulary (pools, filling, dates) and scraping noise on annotated paragraphs."""
 
+import json
 import random
 from datetime import datetime
 
@@ -40,6 +41,31 @@ def test_held_out_pool_shares_no_item_with_the_training_pool(resources):
     assert pool_of("حجم الخط") == pool_of("حجم الخط")
     shares = [pool_of(f"عنصر {n}") for n in range(2000)]
     assert 0.15 < shares.count("heldout") / 2000 < 0.25
+
+
+def _write(path, categories):
+    path.write_text(json.dumps(categories, ensure_ascii=False), encoding="utf-8")
+
+
+def test_a_train_only_category_feeds_training_pages_and_leaves_the_held_out_pool_as_it_was(tmp_path):
+    shared = {"ad": {"kind": "ad", "items": [f"إعلان رقم {n}" for n in range(40)]}}
+    _write(tmp_path / "a.json", shared)
+    before = ChromeLibrary.load(tmp_path, "heldout").roles["ad"]
+    _write(tmp_path / "b.json", {"ad": {"kind": "ad", "pool": "train", "items": ["محتوى برعاية شريك", "روابط ممولة"]}})
+    train, heldout = ChromeLibrary.load(tmp_path, "train"), ChromeLibrary.load(tmp_path, "heldout")
+    assert {"محتوى برعاية شريك", "روابط ممولة"} <= {i.template for i in train.roles["ad"]}
+    assert heldout.roles["ad"] == before
+
+
+def test_a_train_only_item_may_not_repeat_a_held_out_one(tmp_path):
+    assert pool_of("لا يفوتك") == "heldout"
+    _write(tmp_path / "a.json", {"inline_markers": {"kind": "related", "items": ["لا يفوتك", "اقرأ أيضاً:"]}})
+    _write(tmp_path / "b.json", {"inline_markers": {"kind": "related", "pool": "train", "items": ["لا يفوتك", "طالع كذلك ←"]}})
+    with pytest.raises(ChromeError, match="repeat held-out items: 'لا يفوتك'"):
+        ChromeLibrary.load(tmp_path, "train")
+    _write(tmp_path / "b.json", {"inline_markers": {"kind": "related", "pool": "heldout", "items": ["طالع كذلك ←"]}})
+    with pytest.raises(ChromeError, match="'pool' may only be"):
+        ChromeLibrary.load(tmp_path, "train")
 
 
 def test_items_keep_their_own_kind_and_placeholders_are_filled(chrome):

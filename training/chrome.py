@@ -9,7 +9,11 @@ headlines of other articles… Each category serves a *role* of the page assembl
 
 Every item belongs to one of two pools by a stable hash of its text: training pages draw
 from the ``train`` pool, dev and test pages from the ``heldout`` pool, so that the dev
-score measures chrome the model never saw.
+score measures chrome the model never saw. A category marked ``"pool": "train"`` is for
+training pages only: chrome written after the split was fixed goes there, so that the dev
+and test pages stay what they were and scores before and after stay comparable. Such an
+item may not repeat a held-out item (compared folded, as the cue features read lines),
+or the held-out chrome would be seen in training.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from models.cues import folded
 from models.labels import KINDS
 
 POOLS = ("train", "heldout", "all")
+FIXED_POOLS = ("train",)  # what a category may pin its items to
 HELDOUT_SHARE = 0.2
 
 # role → the categories it draws from (a category missing from the files is simply absent)
@@ -83,12 +89,17 @@ class ChromeError(ValueError):
 class Item:
     template: str
     kind: str
+    pool: str | None = None  # pinned by its category ("train"), else drawn by pool_of
 
 
 def pool_of(text: str) -> str:
     """``heldout`` for a stable fifth of all items, ``train`` for the rest."""
     bucket = int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
     return "heldout" if bucket < HELDOUT_SHARE else "train"
+
+
+def item_pool(item: Item) -> str:
+    return item.pool or pool_of(item.template)
 
 
 def read_categories(path: Path) -> dict[str, list[Item]]:
@@ -103,6 +114,9 @@ def read_categories(path: Path) -> dict[str, list[Item]]:
     for name, category in data.items():
         if not isinstance(category, dict) or category.get("kind") not in KINDS or not isinstance(category.get("items"), list):
             raise ChromeError(f"{path}: category {name!r} needs a 'kind' among {KINDS} and a list of 'items'")
+        pinned = category.get("pool")
+        if pinned is not None and pinned not in FIXED_POOLS:
+            raise ChromeError(f"{path}: category {name!r}: 'pool' may only be one of {FIXED_POOLS}, not {pinned!r}")
         items = []
         for j, raw in enumerate(category["items"]):
             text, kind = (
@@ -116,7 +130,7 @@ def read_categories(path: Path) -> dict[str, list[Item]]:
                 raise ChromeError(f"{path}: {name}.items[{j}]: expected a line or [line, kind], got {raw!r}")
             text = " ".join(text.split())
             if text:
-                items.append(Item(text, kind))
+                items.append(Item(text, kind, pinned))
         out[name] = items
     return out
 
@@ -131,12 +145,14 @@ class ChromeLibrary:
     def from_categories(cls, categories: dict[str, list[Item]], pool: str) -> ChromeLibrary:
         if pool not in POOLS:
             raise ValueError(f"pool must be one of {POOLS}, not {pool!r}")
+        _refuse_heldout_repeats(categories)
         roles: dict[str, list[Item]] = {}
         for role, names in ROLES.items():
             items = [item for name in names for item in categories.get(name, [])]
-            chosen = [item for item in items if pool in ("all", pool_of(item.template))]
-            if chosen or items:
-                roles[role] = chosen or items  # a tiny category keeps all its items in both pools
+            chosen = [item for item in items if pool in ("all", item_pool(item))]
+            shared = [item for item in items if not item.pool]
+            if chosen or shared:
+                roles[role] = chosen or shared  # a tiny category keeps its unpinned items in both pools
         return cls(roles)
 
     @classmethod
@@ -167,6 +183,15 @@ class ChromeLibrary:
 
     def sizes(self) -> dict[str, int]:
         return {role: len(items) for role, items in sorted(self.roles.items())}
+
+
+def _refuse_heldout_repeats(categories: dict[str, list[Item]]) -> None:
+    """Train-only items that repeat a held-out item (folded) would show held-out chrome to training."""
+    heldout = {folded(item.template) for items in categories.values() for item in items if item_pool(item) == "heldout"}
+    repeats = sorted({item.template for items in categories.values() for item in items if item.pool and folded(item.template) in heldout})
+    if repeats:
+        shown = ", ".join(repr(t) for t in repeats[:10]) + (f" and {len(repeats) - 10} more" if len(repeats) > 10 else "")
+        raise ChromeError(f"{len(repeats)} train-only chrome item(s) repeat held-out items: {shown}")
 
 
 def fill(template: str, values: dict[str, str], arabic_digits: bool = False) -> str:
