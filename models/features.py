@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from transformers import PreTrainedTokenizerFast
 
-from .cues import NUM_CUE_FEATURES, cue_features, folded
+from .cues import CHROME_KINDS, NUM_CUE_FEATURES, cue_features, folded
 from .labels import BIO2ID, BIO_TAGS, IGNORE_INDEX
 from .registry import ActorRegistry
 from .text import normalize_with_offsets
@@ -44,6 +44,10 @@ class EncodedDocument:
     @property
     def num_tokens(self) -> int:
         return sum(len(ids) for ids in self.input_ids)
+
+
+SURFACE_FEATURES = 5  # length, position, digit, Latin and punctuation shares; the cue features follow
+CHROME_CUE_SLICE = slice(SURFACE_FEATURES, SURFACE_FEATURES + 1 + len(CHROME_KINDS))  # read-also, then one per chrome kind
 
 
 def paragraph_features(text: str, index: int, count: int) -> list[float]:
@@ -75,7 +79,7 @@ def repetition_features(texts: Sequence[str]) -> list[list[float]]:
     return out
 
 
-NUM_PARAGRAPH_FEATURES = 5 + NUM_CUE_FEATURES + 2
+NUM_PARAGRAPH_FEATURES = SURFACE_FEATURES + NUM_CUE_FEATURES + 2
 
 
 def spans_to_tags(token_spans: Sequence[Span | None], spans: Sequence[TypedSpan]) -> list[int]:

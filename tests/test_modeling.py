@@ -80,6 +80,26 @@ def test_token_dropout_masks_inner_pieces_only(pages, tokenizer, registry):
     assert not (changed & (plain["attention_mask"] == 0)).any()  # padding kept
 
 
+def test_cue_line_mask_hides_whole_chrome_lines_and_leaves_article_lines(tokenizer, registry):
+    page = ["وقال وزير الخارجية إن المفاوضات ستستأنف الأسبوع المقبل في القاهرة", "لا يفوتك", "حجم الخط", "وأضاف أن الوفد سيعود بعد التشاور"]
+    featurize = make_feature_fn(tokenizer, registry, max_tokens=24, stride=8)
+    columns = featurize({"paragraphs": [[{"text": t, "kind": "text"} for t in page]]})
+    features = [{k: v[0] for k, v in columns.items()}]
+    plain = DocumentCollator(pad_token_id=tokenizer.pad_token_id)(features)
+    masked = DocumentCollator(tokenizer.pad_token_id, mask_token_id=tokenizer.mask_token_id, cue_line_mask=1.0)(features)
+    inner = plain["attention_mask"].bool() & (torch.arange(plain["input_ids"].shape[1]) > 0)
+    inner &= torch.arange(plain["input_ids"].shape[1]) < plain["attention_mask"].sum(1, keepdim=True) - 1
+    hidden = (masked["input_ids"] == tokenizer.mask_token_id) & inner
+    for chunk, paragraph in enumerate(masked["chunk_paragraph"].tolist()):
+        if paragraph in (1, 2):  # the read-also marker and the font-size widget
+            assert hidden[chunk][inner[chunk]].all()
+        else:
+            assert not hidden[chunk].any()
+        assert masked["input_ids"][chunk, 0] == plain["input_ids"][chunk, 0]  # [CLS] kept
+    off = DocumentCollator(tokenizer.pad_token_id, mask_token_id=tokenizer.mask_token_id)(features)
+    assert torch.equal(off["input_ids"], plain["input_ids"])
+
+
 def _attention_model(tiny_model):
     from models.modeling import NewsPageConfig
 

@@ -51,6 +51,12 @@ class ModelArguments:
     token_dropout: float = field(
         default=0.1, metadata={"help": "Share of word pieces replaced by [MASK] while fine-tuning (regularisation)."}
     )
+    cue_line_mask: float = field(
+        default=0.0,
+        metadata={
+            "help": "Share of the lines a read-also or chrome cue fires on whose word pieces are all hidden while fine-tuning (training.data; 0: off)."
+        },
+    )
     mlm_steps: int = field(
         default=0,
         metadata={
@@ -73,6 +79,8 @@ class ModelArguments:
         if not 0 <= self.stride < self.max_tokens - 2:
             raise ValueError(f"--stride {self.stride} must be below --max_tokens {self.max_tokens} minus the 2 special tokens")
         check_transition_weight(self.kind_transition_weight, "--kind_transition_weight")
+        if not 0 <= self.cue_line_mask <= 1:
+            raise ValueError(f"--cue_line_mask {self.cue_line_mask} must be between 0 and 1")
         if self.context_layers < 1:
             raise ValueError(f"--context_layers {self.context_layers} must be 1 or more")
 

@@ -15,7 +15,7 @@ import torch
 from datasets import Dataset, DatasetDict, Features, Sequence, Value, load_dataset
 from transformers import PreTrainedTokenizerFast
 
-from models.features import EncodedDocument, candidate_spans, encode_document, tag_labels
+from models.features import CHROME_CUE_SLICE, EncodedDocument, candidate_spans, encode_document, tag_labels
 from models.labels import BODY_KINDS, IGNORE_INDEX, KIND2ID, STANCE2ID
 from models.registry import ActorRegistry
 from models.triples import NUM_PAIR_FEATURES, MentionRef, candidate_pairs, document_descriptions, pair_label
@@ -171,12 +171,17 @@ class DocumentCollator:
     training, so the tagger also learns to find actors the registry does not know.
     ``token_dropout`` replaces that share of word pieces (never [CLS]/[SEP]) by
     ``mask_token_id``, so the model cannot lean on memorised chrome strings alone.
+    ``cue_line_mask`` hides every piece of that share of the lines a read-also or chrome cue
+    (:mod:`models.cues`) fires on, as if the line were chrome never seen in training: the
+    model then has only the cue feature and the page around it, as it has for a real site's
+    own wording of «لا يفوتك».
     """
 
     pad_token_id: int
     gazetteer_dropout: float = 0.0
     token_dropout: float = 0.0
     mask_token_id: int | None = None
+    cue_line_mask: float = 0.0
 
     def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
         chunks: list[list[int]] = []
@@ -223,9 +228,15 @@ class DocumentCollator:
 
         input_ids = pad(chunks, self.pad_token_id)
         attention_mask = pad([[1] * len(c) for c in chunks], 0)
-        if self.token_dropout > 0 and self.mask_token_id is not None:
+        if self.mask_token_id is not None:
             inner = attention_mask.bool() & (torch.arange(width) > 0) & (torch.arange(width) < attention_mask.sum(1, keepdim=True) - 1)
-            input_ids[inner & (torch.rand(input_ids.shape) < self.token_dropout)] = self.mask_token_id
+            if self.token_dropout > 0:
+                input_ids[inner & (torch.rand(input_ids.shape) < self.token_dropout)] = self.mask_token_id
+            if self.cue_line_mask > 0:
+                cued = torch.tensor([any(row[CHROME_CUE_SLICE]) for row in paragraph_features], dtype=torch.bool)
+                hidden = cued & (torch.rand(len(cued)) < self.cue_line_mask)
+                chunk_hidden = hidden[torch.tensor(chunk_paragraph, dtype=torch.long)]
+                input_ids[inner & chunk_hidden[:, None]] = self.mask_token_id
 
         flat = [chunk * width + piece for chunk, pieces in zip(span_chunks, span_pieces, strict=True) for piece in pieces]
         bag_offsets = [0]

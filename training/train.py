@@ -228,7 +228,11 @@ def main(argv: list[str] | None = None) -> dict:
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         data_collator=DocumentCollator(
-            base.tokenizer.pad_token_id or 0, model_args.gazetteer_dropout, model_args.token_dropout, base.tokenizer.mask_token_id
+            base.tokenizer.pad_token_id or 0,
+            model_args.gazetteer_dropout,
+            model_args.token_dropout,
+            base.tokenizer.mask_token_id,
+            model_args.cue_line_mask,
         ),
         processing_class=base.tokenizer,
         eval_documents=eval_documents,
