@@ -228,7 +228,7 @@ class DocumentCollator:
 
         input_ids = pad(chunks, self.pad_token_id)
         attention_mask = pad([[1] * len(c) for c in chunks], 0)
-        if self.mask_token_id is not None:
+        if self.mask_token_id is not None and (self.token_dropout > 0 or self.cue_line_mask > 0):
             inner = attention_mask.bool() & (torch.arange(width) > 0) & (torch.arange(width) < attention_mask.sum(1, keepdim=True) - 1)
             if self.token_dropout > 0:
                 input_ids[inner & (torch.rand(input_ids.shape) < self.token_dropout)] = self.mask_token_id
