@@ -42,6 +42,18 @@ def test_health_reports_model_base_and_labels(client, trained_checkpoint):
     assert body["version"]
 
 
+def _same_answer(a: object, b: object, tolerance: float = 1e-3) -> bool:
+    """Equal labels, spans and ids; probabilities equal up to ``tolerance``. A page run in a batch is
+    padded beside other pages, so its floats may differ from a lone run in the last rounded digit."""
+    if isinstance(a, float) or isinstance(b, float):
+        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) <= tolerance
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_answer(a[k], b[k], tolerance) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_answer(x, y, tolerance) for x, y in zip(a, b))
+    return a == b
+
+
 def _check_offsets(page: str, body: dict) -> None:
     assert len(body["paragraphs"]) == 7
     for p in body["paragraphs"]:
@@ -144,7 +156,8 @@ def test_batch_results_in_order_with_failures_in_place(client):
     assert [r["index"] for r in results] == [0, 1, 2]
     assert [r["id"] for r in results] == ["a", "b", None]
     assert [r["ok"] for r in results] == [True, False, True]
-    assert results[0]["result"] == single
+    assert _same_answer(results[0]["result"], single)
+    assert not _same_answer(results[2]["result"], single)
     assert results[1]["error"]["code"] == "empty_text" and results[1]["result"] is None
     assert len(results[2]["result"]["paragraphs"]) == 2
 
