@@ -50,7 +50,7 @@ def _same_answer(a: object, b: object, tolerance: float = 1e-3) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same_answer(a[k], b[k], tolerance) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same_answer(x, y, tolerance) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same_answer(x, y, tolerance) for x, y in zip(a, b, strict=True))
     return a == b
 
 
