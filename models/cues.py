@@ -279,6 +279,7 @@ def cue_features(text: str) -> list[float]:
 
 
 NUM_CUE_FEATURES = 1 + len(CHROME_KINDS) + 5
+LINE_CUES = slice(0, 1 + len(CHROME_KINDS))  # where cue_features puts the read-also flag and the chrome kind one-hot
 
 
 def cues_fingerprint() -> str:
