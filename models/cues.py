@@ -259,6 +259,23 @@ def stance_cues(key: str) -> tuple[int, int]:
     return len(_SUPPORTIVE_RE.findall(key)), len(_CRITICAL_RE.findall(key))
 
 
+_WORD_RE = re.compile(r"\S+")
+
+
+def stance_cue_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans, in ``text`` itself, of the words :func:`stance_cues` counts (either polarity).
+
+    Each whitespace-separated word is folded on its own, so the spans are offsets of the
+    original text whatever the folding removes; training hides these words (``--stance_cue_mask``).
+    """
+    spans = []
+    for word in _WORD_RE.finditer(text):
+        key = folded(word.group())
+        if _SUPPORTIVE_RE.match(key) or _CRITICAL_RE.match(key):
+            spans.append(word.span())
+    return spans
+
+
 CHROME_KINDS: tuple[str, ...] = tuple(CHROME)
 
 
@@ -280,6 +297,7 @@ def cue_features(text: str) -> list[float]:
 
 NUM_CUE_FEATURES = 1 + len(CHROME_KINDS) + 5
 LINE_CUES = slice(0, 1 + len(CHROME_KINDS))  # where cue_features puts the read-also flag and the chrome kind one-hot
+STANCE_CUES = slice(NUM_CUE_FEATURES - 2, NUM_CUE_FEATURES)  # where cue_features puts the supportive and critical cue counts
 
 
 def cues_fingerprint() -> str:

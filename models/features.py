@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from transformers import PreTrainedTokenizerFast
 
-from .cues import LINE_CUES, NUM_CUE_FEATURES, cue_features, folded
+from .cues import LINE_CUES, NUM_CUE_FEATURES, STANCE_CUES, cue_features, folded
 from .labels import BIO2ID, BIO_TAGS, IGNORE_INDEX
 from .registry import ActorRegistry
 from .text import normalize_with_offsets
@@ -48,6 +48,8 @@ class EncodedDocument:
 
 SURFACE_FEATURES = 5  # length, position, digit, Latin and punctuation shares; the cue features follow
 CHROME_CUE_SLICE = slice(SURFACE_FEATURES + LINE_CUES.start, SURFACE_FEATURES + LINE_CUES.stop)  # models.cues.LINE_CUES in a feature row
+# models.cues.STANCE_CUES in a feature row
+STANCE_CUE_SLICE = slice(SURFACE_FEATURES + STANCE_CUES.start, SURFACE_FEATURES + STANCE_CUES.stop)
 
 
 def paragraph_features(text: str, index: int, count: int) -> list[float]:

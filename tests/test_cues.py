@@ -56,3 +56,14 @@ def test_stance_cues_skip_words_that_only_look_like_stance_words():
 def test_stance_cues_with_a_hamza_match_the_folded_text():
     assert stance_cues(folded("وثمّنت الحركة موقف القاهرة، فيما يؤيد الاتحاد الخطة وأيدت مصر البيان")) == (3, 0)
     assert stance_cues(folded("وشجبت الخارجية الهجوم وأدانت إسرائيل")) == (0, 2)
+
+
+def test_stance_cue_spans_are_offsets_of_the_original_text_and_agree_with_the_counts():
+    from models.cues import stance_cue_spans
+
+    # diacritics and a kashida inside the cue words: folding shortens them, the spans must not shift
+    text = "وندّد الوزيـر بالهجوم، فيما رحّبت الحكومة بالقرار ورفضت المعارضة «الاتهامات» وقال إن الحوار مستمر"
+    spans = stance_cue_spans(text)
+    assert [text[s:e] for s, e in spans] == ["وندّد", "رحّبت", "ورفضت"]
+    assert len(spans) == sum(stance_cues(folded(text)))
+    assert stance_cue_spans("وقال الوزير إن المفاوضات ستستأنف الأسبوع المقبل") == []

@@ -130,3 +130,29 @@ def test_paragraph_attention_lets_a_far_paragraph_change_the_first(tiny_model, p
         changed["paragraph_features"][-1] += 1.0  # only the last paragraph changes
         after = model(**changed).kind_logits[0]
     assert not torch.allclose(before, after)
+
+
+def test_stance_cue_mask_hides_the_cue_words_and_their_counts_and_keeps_the_label(tokenizer, registry):
+    from models.features import STANCE_CUE_SLICE
+
+    page = [
+        {"text": "ندد الوزير بالهجوم ورفض التبريرات", "kind": "text", "stance": "critical", "actors": []},
+        {"text": "وقال الوزير إن المفاوضات ستستأنف الأسبوع المقبل", "kind": "text", "stance": "neutral", "actors": []},
+    ]
+    featurize = make_feature_fn(tokenizer, registry, max_tokens=32, stride=8)
+    columns = featurize({"paragraphs": [page]})
+    features = [{k: v[0] for k, v in columns.items()}]
+    plain = DocumentCollator(pad_token_id=tokenizer.pad_token_id)(features)
+    masked = DocumentCollator(tokenizer.pad_token_id, mask_token_id=tokenizer.mask_token_id, stance_cue_mask=1.0)(features)
+    changed = masked["input_ids"] != plain["input_ids"]
+    assert (masked["input_ids"][changed] == tokenizer.mask_token_id).all()
+    paragraph_of = masked["chunk_paragraph"]
+    assert changed[paragraph_of == 0].any() and not changed[paragraph_of == 1].any()
+    # «الوزير» and «بالهجوم» stay: only the cue words' pieces are hidden
+    assert (~changed[paragraph_of == 0] & plain["attention_mask"][paragraph_of == 0].bool()).sum() > 2
+    assert plain["paragraph_features"][0, STANCE_CUE_SLICE].sum() > 0
+    assert masked["paragraph_features"][0, STANCE_CUE_SLICE].sum() == 0
+    assert torch.equal(masked["paragraph_features"][1], plain["paragraph_features"][1])
+    assert torch.equal(masked["stance_labels"], plain["stance_labels"])
+    off = DocumentCollator(tokenizer.pad_token_id, mask_token_id=tokenizer.mask_token_id)(features)
+    assert torch.equal(off["input_ids"], plain["input_ids"])

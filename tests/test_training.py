@@ -172,6 +172,7 @@ def test_featurising_in_two_processes_gives_the_same_features(pages, tokenizer):
         (["--max_tokens", "32", "--stride", "30"], "--stride 30 must be below --max_tokens 32"),
         (["--context_layers", "0"], "--context_layers 0 must be 1 or more"),
         (["--cue_line_mask", "1.5"], "--cue_line_mask 1.5 must be between 0 and 1"),
+        (["--stance_cue_mask", "-0.2"], "--stance_cue_mask -0.2 must be between 0 and 1"),
     ],
 )
 def test_bad_model_flags_are_refused_before_any_work(flags, message, tmp_path):

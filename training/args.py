@@ -58,6 +58,13 @@ class ModelArguments:
             "(training.data; 0: off; 0.3 measured on two seeds, see the README's levers table)."
         },
     )
+    stance_cue_mask: float = field(
+        default=0.0,
+        metadata={
+            "help": "Share of the paragraphs holding a stance cue word («ندد», «رحب» …) whose cue words are hidden and cue counts "
+            "zeroed while fine-tuning, the stance label kept (training.data; 0: off)."
+        },
+    )
     mlm_steps: int = field(
         default=0,
         metadata={
@@ -80,8 +87,9 @@ class ModelArguments:
         if not 0 <= self.stride < self.max_tokens - 2:
             raise ValueError(f"--stride {self.stride} must be below --max_tokens {self.max_tokens} minus the 2 special tokens")
         check_transition_weight(self.kind_transition_weight, "--kind_transition_weight")
-        if not 0 <= self.cue_line_mask <= 1:
-            raise ValueError(f"--cue_line_mask {self.cue_line_mask} must be between 0 and 1")
+        for name in ("cue_line_mask", "stance_cue_mask"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"--{name} {getattr(self, name)} must be between 0 and 1")
         if self.context_layers < 1:
             raise ValueError(f"--context_layers {self.context_layers} must be 1 or more")
 

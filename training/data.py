@@ -15,7 +15,8 @@ import torch
 from datasets import Dataset, DatasetDict, Features, Sequence, Value, load_dataset
 from transformers import PreTrainedTokenizerFast
 
-from models.features import CHROME_CUE_SLICE, EncodedDocument, candidate_spans, encode_document, tag_labels
+from models.cues import stance_cue_spans
+from models.features import CHROME_CUE_SLICE, STANCE_CUE_SLICE, EncodedDocument, candidate_spans, encode_document, tag_labels
 from models.labels import BODY_KINDS, IGNORE_INDEX, KIND2ID, STANCE2ID
 from models.registry import ActorRegistry
 from models.triples import NUM_PAIR_FEATURES, MentionRef, candidate_pairs, document_descriptions, pair_label
@@ -38,6 +39,7 @@ FEATURES = Features(
         "pair_paragraph": _INT_LIST,
         "pair_features": Sequence(Sequence(Value("float32"))),
         "pair_labels": _INT_LIST,
+        "cue_pieces": Sequence(_INT_LIST),
     }
 )
 
@@ -111,6 +113,16 @@ def pair_examples(paragraphs: list[dict], doc: EncodedDocument, adjectives: dict
     return out
 
 
+def stance_cue_pieces(texts: list[str], doc: EncodedDocument) -> list[list[int]]:
+    """For every chunk, the positions of the word pieces inside a stance cue word of its paragraph
+    (:func:`models.cues.stance_cue_spans`), which ``--stance_cue_mask`` hides."""
+    spans = [stance_cue_spans(t) for t in texts]
+    return [
+        [i for i, piece in enumerate(pieces) if piece is not None and any(s <= piece[0] and piece[1] <= e for s, e in spans[paragraph])]
+        for pieces, paragraph in zip(doc.token_spans, doc.chunk_paragraph, strict=True)
+    ]
+
+
 def make_feature_fn(
     tokenizer: PreTrainedTokenizerFast,
     registry: ActorRegistry | None,
@@ -134,6 +146,7 @@ def make_feature_fn(
             out["kind_labels"].append([g[0] for g in gold])
             out["stance_labels"].append([g[1] for g in gold])
             out["tag_labels"].append(tag_labels(doc, [g[2] for g in gold]))
+            out["cue_pieces"].append(stance_cue_pieces(texts, doc))
             for key, values in pair_examples(paragraphs, doc, adjectives).items():
                 out[key].append(values)
         return out
@@ -175,6 +188,11 @@ class DocumentCollator:
     (:mod:`models.cues`) fires on, as if the line were chrome never seen in training: the
     model then has only the cue feature and the page around it, as it has for a real site's
     own wording of «لا يفوتك».
+    ``stance_cue_mask`` hides, in that share of the paragraphs that hold a stance cue word
+    (:func:`models.cues.stance_cue_spans`: «ندد», «رحب», «رفض» …), every piece of those words and
+    zeroes the paragraph's cue counts, its stance label kept: authored stance paragraphs use the
+    cue words far more often than real news does, which words its stance in reported speech,
+    demands and verbs of action outside the list, and the model must learn to read that too.
     """
 
     pad_token_id: int
@@ -182,9 +200,11 @@ class DocumentCollator:
     token_dropout: float = 0.0
     mask_token_id: int | None = None
     cue_line_mask: float = 0.0
+    stance_cue_mask: float = 0.0
 
     def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
         chunks: list[list[int]] = []
+        cue_pieces: list[list[int]] = []
         gazetteer: list[list[int]] = []
         tags: list[list[int]] = []
         chunk_paragraph: list[int] = []
@@ -212,6 +232,7 @@ class DocumentCollator:
             n_paragraphs = len(feature["paragraph_features"])
             hide = self.gazetteer_dropout > 0 and random.random() < self.gazetteer_dropout
             chunks.extend(feature["input_ids"])
+            cue_pieces.extend(feature.get("cue_pieces") or [[] for _ in feature["input_ids"]])
             gazetteer.extend([[0] * len(g) for g in feature["gazetteer_ids"]] if hide else feature["gazetteer_ids"])
             tags.extend(feature.get("tag_labels") or [[IGNORE_INDEX] * len(c) for c in feature["input_ids"]])
             chunk_paragraph.extend(p + offset for p in feature["chunk_paragraph"])
@@ -228,6 +249,15 @@ class DocumentCollator:
 
         input_ids = pad(chunks, self.pad_token_id)
         attention_mask = pad([[1] * len(c) for c in chunks], 0)
+        features_tensor = torch.tensor(paragraph_features, dtype=torch.float)
+        if self.mask_token_id is not None and self.stance_cue_mask > 0:
+            cued = torch.zeros(offset, dtype=torch.bool)
+            cued[[p for p, pieces in zip(chunk_paragraph, cue_pieces, strict=True) if pieces]] = True
+            hidden = cued & (torch.rand(offset) < self.stance_cue_mask)
+            for chunk, (paragraph, pieces) in enumerate(zip(chunk_paragraph, cue_pieces, strict=True)):
+                if pieces and hidden[paragraph]:
+                    input_ids[chunk, pieces] = self.mask_token_id
+            features_tensor[hidden, STANCE_CUE_SLICE] = 0.0
         if self.mask_token_id is not None and (self.token_dropout > 0 or self.cue_line_mask > 0):
             inner = attention_mask.bool() & (torch.arange(width) > 0) & (torch.arange(width) < attention_mask.sum(1, keepdim=True) - 1)
             if self.token_dropout > 0:
@@ -251,7 +281,7 @@ class DocumentCollator:
             "chunk_paragraph": torch.tensor(chunk_paragraph, dtype=torch.long),
             "paragraph_document": torch.tensor(paragraph_document, dtype=torch.long),
             "paragraph_position": torch.tensor(paragraph_position, dtype=torch.long),
-            "paragraph_features": torch.tensor(paragraph_features, dtype=torch.float),
+            "paragraph_features": features_tensor,
             "kind_labels": torch.tensor(kinds, dtype=torch.long),
             "stance_labels": torch.tensor(stances, dtype=torch.long),
             "span_pieces": torch.tensor(flat, dtype=torch.long),

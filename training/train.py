@@ -233,6 +233,7 @@ def main(argv: list[str] | None = None) -> dict:
             model_args.token_dropout,
             base.tokenizer.mask_token_id,
             model_args.cue_line_mask,
+            model_args.stance_cue_mask,
         ),
         processing_class=base.tokenizer,
         eval_documents=eval_documents,
