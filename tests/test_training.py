@@ -56,6 +56,9 @@ def test_stance_weights_favour_rare_values():
     weights = dict(zip(("neutral", "supportive", "critical", "mixed"), stance_class_weights(docs), strict=True))
     assert weights["critical"] > weights["neutral"]
     assert abs(sum(weights.values()) / 4 - 1) < 1e-3
+    full = dict(zip(("neutral", "supportive", "critical", "mixed"), stance_class_weights(docs, power=1.0), strict=True))
+    assert full["critical"] / full["neutral"] > weights["critical"] / weights["neutral"]
+    assert stance_class_weights(docs, power=0.0) == [1.0] * 4
 
 
 def test_stance_offsets_raise_a_swallowed_class_and_leave_a_fitted_model_alone():
@@ -173,6 +176,7 @@ def test_featurising_in_two_processes_gives_the_same_features(pages, tokenizer):
         (["--context_layers", "0"], "--context_layers 0 must be 1 or more"),
         (["--cue_line_mask", "1.5"], "--cue_line_mask 1.5 must be between 0 and 1"),
         (["--stance_cue_mask", "-0.2"], "--stance_cue_mask -0.2 must be between 0 and 1"),
+        (["--stance_class_weight_power", "3"], "--stance_class_weight_power 3.0 must be between 0 and 2"),
     ],
 )
 def test_bad_model_flags_are_refused_before_any_work(flags, message, tmp_path):

@@ -28,6 +28,13 @@ class ModelArguments:
     stance_loss_weight: float = field(
         default=1.0, metadata={"help": "Weight of the paragraph stance loss against the kind, tag and pair losses (1 each)."}
     )
+    stance_class_weight_power: float = field(
+        default=0.5,
+        metadata={
+            "help": "Each stance value's loss weight is its inverse training frequency to this power (0.5: square root; "
+            "1: full inverse frequency; 0: unweighted)."
+        },
+    )
     kind_transition_weight: float = field(
         default=DEFAULT_TRANSITION_WEIGHT,
         metadata={"help": "Weight of the page-layout transitions in the Viterbi search over paragraph kinds (0: each paragraph's argmax)."},
@@ -90,6 +97,8 @@ class ModelArguments:
         for name in ("cue_line_mask", "stance_cue_mask"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"--{name} {getattr(self, name)} must be between 0 and 1")
+        if not 0 <= self.stance_class_weight_power <= 2:
+            raise ValueError(f"--stance_class_weight_power {self.stance_class_weight_power} must be between 0 and 2")
         if self.context_layers < 1:
             raise ValueError(f"--context_layers {self.context_layers} must be 1 or more")
 

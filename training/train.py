@@ -53,16 +53,16 @@ def selection_score(scores: dict[str, float]) -> float:
     return sum(scores[k] for k in keys) / len(keys)
 
 
-def class_weights(counts: Counter, labels: Sequence[str] | Sequence[int]) -> list[float]:
-    """Inverse square-root frequency of each label, scaled to mean 1 (neutral and "no stance" dominate news)."""
-    raw = [(sum(counts.values()) / max(counts[label], 1)) ** 0.5 for label in labels]
+def class_weights(counts: Counter, labels: Sequence[str] | Sequence[int], power: float = 0.5) -> list[float]:
+    """Inverse frequency of each label to ``power`` (0.5: its square root), scaled to mean 1 (neutral and "no stance" dominate news)."""
+    raw = [(sum(counts.values()) / max(counts[label], 1)) ** power for label in labels]
     return [round(w * len(raw) / sum(raw), 4) for w in raw]
 
 
-def stance_class_weights(documents: list[dict]) -> list[float]:
+def stance_class_weights(documents: list[dict], power: float = 0.5) -> list[float]:
     """:func:`class_weights` of the stance values of the training body paragraphs."""
     return class_weights(
-        Counter(p["stance"] for d in documents for p in d["paragraphs"] if p["kind"] in BODY_KINDS and p.get("stance")), STANCES
+        Counter(p["stance"] for d in documents for p in d["paragraphs"] if p["kind"] in BODY_KINDS and p.get("stance")), STANCES, power
     )
 
 
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     base = resolve_base(model_args.base_model, corpus_texts, embedded)
     config = NewsPageConfig(
-        stance_class_weights=stance_class_weights(train_documents),
+        stance_class_weights=stance_class_weights(train_documents, model_args.stance_class_weight_power),
         encoder=base.encoder_config.to_dict(),
         context_hidden=model_args.context_hidden,
         context_layers=model_args.context_layers,
