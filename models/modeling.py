@@ -101,6 +101,7 @@ class NewsPageConfig(PretrainedConfig):
         skip_own_side_pairs: bool = True,
         kind_transitions: list[list[float]] | None = None,
         kind_transition_weight: float = 0.0,
+        stance_factorized: bool = False,
         format_version: int = FORMAT_VERSION,
         paragraph_features: int | None = None,
         cues_fingerprint: str | None = None,
@@ -141,6 +142,8 @@ class NewsPageConfig(PretrainedConfig):
         # Viterbi search over each page's kinds (models.kind_path; None or 0: each paragraph's argmax)
         self.kind_transitions = kind_transitions
         self.kind_transition_weight = kind_transition_weight
+        # paragraph stance from two independent detectors, support and criticism (stance_log_probs)
+        self.stance_factorized = stance_factorized
 
 
 @dataclass
@@ -151,6 +154,27 @@ class NewsPageOutput(ModelOutput):
     tag_logits: torch.Tensor | None = None  # [chunks, length, tags]
     pair_logits: torch.Tensor | None = None  # [pairs, pair labels]
     losses: dict | None = None
+
+
+def stance_log_probs(detectors: torch.Tensor, stances: list[str]) -> torch.Tensor:
+    """Log-probabilities of the stance values from two detector logits per paragraph, support and criticism.
+
+    SPEC.md defines the values by two attributes: ``supportive`` holds support only, ``critical``
+    criticism only, ``mixed`` both, ``neutral`` neither. Read as two independent Bernoulli
+    detectors, p(mixed) = p(support) · p(criticism) and so on: a mixed paragraph trains both
+    detectors instead of a fourth, rare class of its own, and the supportive clause of a mixed
+    paragraph teaches what support looks like. The result is a normalised distribution in log
+    space, so cross-entropy, softmax and the calibration offsets read it as they read logits.
+    """
+    support, criticism = nn.functional.logsigmoid(detectors).unbind(-1)
+    no_support, no_criticism = nn.functional.logsigmoid(-detectors).unbind(-1)
+    parts = {
+        "neutral": no_support + no_criticism,
+        "supportive": support + no_criticism,
+        "critical": no_support + criticism,
+        "mixed": support + criticism,
+    }
+    return torch.stack([parts[s] for s in stances], dim=-1)
 
 
 class NewsPageModel(PreTrainedModel):
@@ -183,8 +207,9 @@ class NewsPageModel(PreTrainedModel):
         self.kind_head = nn.Sequential(
             nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.kinds))
         )
+        stance_outputs = 2 if getattr(config, "stance_factorized", False) else len(config.stances)
         self.stance_head = nn.Sequential(
-            nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.stances))
+            nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, stance_outputs)
         )
         self.tag_head = nn.Linear(hidden + 2 * config.context_hidden, len(config.bio_tags))
         self.pair_head = nn.Sequential(
@@ -276,7 +301,10 @@ class NewsPageModel(PreTrainedModel):
             context = self.context_norm(context + self.dropout(attended))
         context = context[paragraph_document, paragraph_position]
         paragraph_repr = torch.cat([vectors, context], dim=-1)
-        return self.kind_head(paragraph_repr), self.stance_head(paragraph_repr), context, paragraph_repr
+        stance = self.stance_head(paragraph_repr)
+        if getattr(self.config, "stance_factorized", False):
+            stance = stance_log_probs(stance, self.config.stances)
+        return self.kind_head(paragraph_repr), stance, context, paragraph_repr
 
     def tag(self, states: torch.Tensor, chunk_context: torch.Tensor) -> torch.Tensor:
         """BIO logits for every word piece, given its chunk's paragraph context."""

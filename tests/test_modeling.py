@@ -156,3 +156,37 @@ def test_stance_cue_mask_hides_the_cue_words_and_their_counts_and_keeps_the_labe
     assert torch.equal(masked["stance_labels"], plain["stance_labels"])
     off = DocumentCollator(tokenizer.pad_token_id, mask_token_id=tokenizer.mask_token_id)(features)
     assert torch.equal(off["input_ids"], plain["input_ids"])
+
+
+def test_factorized_stance_is_a_distribution_whose_mixed_value_needs_both_detectors():
+    from models.labels import STANCES
+    from models.modeling import stance_log_probs
+
+    # support sure, criticism sure / support sure, no criticism / neither
+    detectors = torch.tensor([[4.0, 4.0], [4.0, -4.0], [-4.0, -4.0]])
+    probs = stance_log_probs(detectors, list(STANCES)).exp()
+    assert torch.allclose(probs.sum(-1), torch.ones(3))
+    named = [dict(zip(STANCES, row.tolist(), strict=True)) for row in probs]
+    assert max(named[0], key=named[0].get) == "mixed"
+    assert max(named[1], key=named[1].get) == "supportive"
+    assert max(named[2], key=named[2].get) == "neutral"
+    sigmoid = torch.sigmoid(torch.tensor(4.0)).item()
+    assert abs(named[0]["mixed"] - sigmoid**2) < 1e-5
+
+
+def test_factorized_stance_model_trains_and_reloads(tiny_model, pages, tokenizer, registry, tmp_path):
+    from models.modeling import NewsPageConfig
+
+    torch.manual_seed(0)
+    model = NewsPageModel(NewsPageConfig(**{**tiny_model.config.to_dict(), "stance_factorized": True}))
+    assert model.stance_head[-1].out_features == 2
+    batch = _batch(pages, tokenizer, registry)
+    out = model(**batch)
+    assert out.stance_logits.shape[-1] == 4
+    assert torch.allclose(out.stance_logits.exp().sum(-1), torch.ones(out.stance_logits.shape[0]), atol=1e-5)
+    out.loss.backward()
+    assert model.stance_head[-1].weight.grad.abs().sum() > 0
+    model.eval().save_pretrained(tmp_path)
+    loaded = NewsPageModel.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        assert torch.allclose(model(**batch).stance_logits, loaded(**batch).stance_logits, atol=1e-6)

@@ -28,6 +28,13 @@ class ModelArguments:
     stance_loss_weight: float = field(
         default=1.0, metadata={"help": "Weight of the paragraph stance loss against the kind, tag and pair losses (1 each)."}
     )
+    stance_factorized: bool = field(
+        default=False,
+        metadata={
+            "help": "Paragraph stance from two independent detectors, support and criticism (mixed: both; neutral: neither), "
+            "instead of four exclusive values (models.modeling.stance_log_probs)."
+        },
+    )
     stance_class_weight_power: float = field(
         default=0.5,
         metadata={

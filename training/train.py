@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> dict:
         context_attention_heads=model_args.context_attention_heads,
         kind_transitions=page_transitions(train_documents, KINDS),
         kind_transition_weight=model_args.kind_transition_weight,
+        stance_factorized=model_args.stance_factorized,
         loss_weights={"kind": 1.0, "stance": model_args.stance_loss_weight, "tags": 1.0, "pairs": 1.0},
         use_gazetteer=model_args.use_gazetteer,
         max_tokens=model_args.max_tokens,
