@@ -139,7 +139,7 @@ def test_stance_cue_mask_hides_the_cue_words_and_their_counts_and_keeps_the_labe
         {"text": "ندد الوزير بالهجوم ورفض التبريرات", "kind": "text", "stance": "critical", "actors": []},
         {"text": "وقال الوزير إن المفاوضات ستستأنف الأسبوع المقبل", "kind": "text", "stance": "neutral", "actors": []},
     ]
-    featurize = make_feature_fn(tokenizer, registry, max_tokens=32, stride=8)
+    featurize = make_feature_fn(tokenizer, registry, max_tokens=32, stride=8, cue_pieces=True)
     columns = featurize({"paragraphs": [page]})
     features = [{k: v[0] for k, v in columns.items()}]
     plain = DocumentCollator(pad_token_id=tokenizer.pad_token_id)(features)
@@ -156,6 +156,12 @@ def test_stance_cue_mask_hides_the_cue_words_and_their_counts_and_keeps_the_labe
     assert torch.equal(masked["stance_labels"], plain["stance_labels"])
     off = DocumentCollator(tokenizer.pad_token_id, mask_token_id=tokenizer.mask_token_id)(features)
     assert torch.equal(off["input_ids"], plain["input_ids"])
+    # featurised without the cue pieces (the default), the mask has nothing to hide
+    bare = make_feature_fn(tokenizer, registry, max_tokens=32, stride=8)({"paragraphs": [page]})
+    unmasked = DocumentCollator(tokenizer.pad_token_id, mask_token_id=tokenizer.mask_token_id, stance_cue_mask=1.0)(
+        [{k: v[0] for k, v in bare.items()}]
+    )
+    assert torch.equal(unmasked["input_ids"], plain["input_ids"])
 
 
 def test_factorized_stance_is_a_distribution_whose_mixed_value_needs_both_detectors():

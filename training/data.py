@@ -129,9 +129,11 @@ def make_feature_fn(
     max_tokens: int,
     stride: int,
     adjectives: dict[str, str] | None = None,
+    cue_pieces: bool = False,
 ):
     """A batched ``map`` function turning documents into model features (``registry``: the gazetteer, or None;
-    ``adjectives``: the states' adjectives for description targets, or None)."""
+    ``adjectives``: the states' adjectives for description targets, or None; ``cue_pieces``: find the stance
+    cue words' pieces that ``--stance_cue_mask`` hides, else leave the column empty)."""
 
     def featurize(batch: dict[str, list]) -> dict[str, list]:
         out: dict[str, list] = {k: [] for k in FEATURES}
@@ -146,7 +148,7 @@ def make_feature_fn(
             out["kind_labels"].append([g[0] for g in gold])
             out["stance_labels"].append([g[1] for g in gold])
             out["tag_labels"].append(tag_labels(doc, [g[2] for g in gold]))
-            out["cue_pieces"].append(stance_cue_pieces(texts, doc))
+            out["cue_pieces"].append(stance_cue_pieces(texts, doc) if cue_pieces else [])
             for key, values in pair_examples(paragraphs, doc, adjectives).items():
                 out[key].append(values)
         return out
@@ -163,10 +165,11 @@ def featurize_dataset(
     desc: str = "featurize",
     adjectives: dict[str, str] | None = None,
     num_proc: int | None = None,
+    cue_pieces: bool = False,
 ) -> Dataset:
     """:func:`make_feature_fn` over ``dataset`` (``num_proc`` processes; the features do not depend on it)."""
     return dataset.map(
-        make_feature_fn(tokenizer, registry, max_tokens, stride, adjectives),
+        make_feature_fn(tokenizer, registry, max_tokens, stride, adjectives, cue_pieces),
         batched=True,
         batch_size=32,
         remove_columns=dataset.column_names,

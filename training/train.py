@@ -199,7 +199,15 @@ def main(argv: list[str] | None = None) -> dict:
     adjectives = state_adjectives(registry)
     workers = data_args.preprocessing_num_workers
     train_dataset = featurize_dataset(
-        raw["train"], base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize train", adjectives, workers
+        raw["train"],
+        base.tokenizer,
+        gazetteer,
+        model_args.max_tokens,
+        model_args.stride,
+        "featurize train",
+        adjectives,
+        workers,
+        cue_pieces=model_args.stance_cue_mask > 0,
     )
     pair_counts = Counter(label for labels in train_dataset["pair_labels"] for label in labels if label != IGNORE_INDEX)
     model.config.pair_class_weights = class_weights(pair_counts, range(len(PAIR_LABELS)))
