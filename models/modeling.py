@@ -207,7 +207,7 @@ class NewsPageModel(PreTrainedModel):
         self.kind_head = nn.Sequential(
             nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, len(config.kinds))
         )
-        stance_outputs = 2 if getattr(config, "stance_factorized", False) else len(config.stances)
+        stance_outputs = 2 if config.stance_factorized else len(config.stances)
         self.stance_head = nn.Sequential(
             nn.Linear(paragraph_dim, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, stance_outputs)
         )
@@ -302,7 +302,7 @@ class NewsPageModel(PreTrainedModel):
         context = context[paragraph_document, paragraph_position]
         paragraph_repr = torch.cat([vectors, context], dim=-1)
         stance = self.stance_head(paragraph_repr)
-        if getattr(self.config, "stance_factorized", False):
+        if self.config.stance_factorized:
             stance = stance_log_probs(stance, self.config.stances)
         return self.kind_head(paragraph_repr), stance, context, paragraph_repr
 
