@@ -10,6 +10,10 @@ document-level steps follow, as a reader would resolve names:
   that covers two or more tagged spans, replaces them («الدولية للطاقة الذرية» →
   «الوكالة الدولية للطاقة الذرية»; «جيش» + «الاحتلال» → «جيش الاحتلال»), keeping the
   tagger's type; a span that is a name already («حماس» in «حركة حماس») stays as tagged;
+* a state body named without its state («مجلس الوزراء», «وزارة الخارجية», «البرلمان»: a
+  surface whose training mentions are spread over several states, none holding most of
+  them) is the body of the state the page names most (:func:`resolve_state_bodies`); the
+  linker alone gives it the state most of the training pages meant, the same for every page;
 * optionally, registry names the tagger missed are added where they overlap no tagged
   span (``registry_spans``), with the registry's type.
 
@@ -18,13 +22,14 @@ An actor the registry does not know keeps ``actor: None`` and its surface: never
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .bio import viterbi
+from .bio import is_open_word, viterbi
 from .features import EncodedDocument, decode_tags, word_spans
 from .linking import ActorLinker
-from .registry import key_of
+from .registry import is_state_id, key_of
 
 
 @dataclass
@@ -42,12 +47,18 @@ class ActorDecoder:
     linker: ActorLinker
     registry_spans: bool = False
     registry_refine: bool = True
+    open_words: bool = True  # a span that takes a word no name ends with goes on (models.bio)
+    state_bodies: bool = True  # a state body named without its state takes the page's state
 
-    def paragraph_spans(self, doc: EncodedDocument, tag_probs: dict[int, list[list[float]]]) -> dict[int, list]:
+    def paragraph_spans(
+        self, doc: EncodedDocument, tag_probs: dict[int, list[list[float]]], texts: Sequence[str] | None = None
+    ) -> dict[int, list]:
         """Tagged (start, end, type, score) spans per paragraph, from the tag probabilities of the chunks that were tagged.
 
         A word's tag is read off its first piece (as in training); the other pieces are not decoded.
-        The words' tags are the most probable valid BIO sequence (:func:`models.bio.viterbi`).
+        The words' tags are the most probable valid BIO sequence (:func:`models.bio.viterbi`); with
+        the paragraphs' ``texts`` (and ``open_words`` on), a span does not end on a name particle or
+        a construct head.
         """
         spans: dict[int, list] = {}
         for chunk, paragraph in enumerate(doc.chunk_paragraph):
@@ -55,7 +66,10 @@ class ActorDecoder:
                 continue
             pieces = word_spans(doc.token_spans[chunk], doc.word_starts[chunk])
             firsts = [i for i, span in enumerate(pieces) if span is not None]
-            ids, scores = viterbi([tag_probs[chunk][i] for i in firsts])
+            opens = None
+            if self.open_words and texts is not None:
+                opens = [is_open_word(texts[paragraph][pieces[i][0] : pieces[i][1]]) for i in firsts]  # type: ignore[index]
+            ids, scores = viterbi([tag_probs[chunk][i] for i in firsts], opens)
             spans.setdefault(paragraph, []).extend(decode_tags([pieces[i] for i in firsts], ids, scores))
         return spans
 
@@ -97,6 +111,8 @@ class ActorDecoder:
         """Actors of every paragraph that has tagged spans, linked with the whole document in view."""
         actors = {index: self.paragraph_actors(texts[index], paragraph_spans) for index, paragraph_spans in sorted(spans.items())}
         resolve_partial_names(actors)
+        if self.state_bodies:
+            resolve_state_bodies(actors, self.linker)
         return actors
 
 
@@ -152,3 +168,49 @@ def resolve_partial_names(actors: dict[int, list[ActorPrediction]]) -> None:
 
 def _contains(name: list[str], words: list[str]) -> bool:
     return any(name[i : i + len(words)] == words for i in range(len(name) - len(words) + 1))
+
+
+STATE_BODY_MAX_SHARE = 0.6  # a surface whose commonest training state holds less than this share names no one state
+
+
+def state_body_keys(surface_counts: dict[str, Counter]) -> set[str]:
+    """Surfaces (keys) that training used for the bodies of several states, none of them most of the time."""
+    keys = set()
+    for key, counts in surface_counts.items():
+        states = Counter({actor_id: n for actor_id, n in counts.items() if is_state_id(actor_id)})
+        total = sum(counts.values())
+        if len(states) >= 2 and sum(states.values()) >= 0.8 * total and states.most_common(1)[0][1] < STATE_BODY_MAX_SHARE * total:
+            keys.add(key)
+    return keys
+
+
+def resolve_state_bodies(actors: dict[int, list[ActorPrediction]], linker: ActorLinker) -> None:
+    """Give each state body named without its state the id of the state the document names most.
+
+    The other mentions of the page vote: every mention linked to a state (an alpha-3 id the
+    registry types as a place: not WHO, not a news agency) counts once (the state bodies
+    themselves do not vote); a tie goes to the state named first. A page that names no state
+    leaves the linker's id.
+    """
+    bodies = state_body_keys(linker.surface_counts)
+
+    def is_state(actor_id: str) -> bool:
+        actor = linker.registry.get(actor_id) if is_state_id(actor_id) else None
+        return actor is not None and actor.type == "LOC"
+
+    votes: Counter = Counter()
+    first_seen: dict[str, int] = {}
+    order = 0
+    for index in sorted(actors):
+        for actor in actors[index]:
+            if actor.actor is not None and is_state(actor.actor) and key_of(actor.text) not in bodies:
+                votes[actor.actor] += 1
+                first_seen.setdefault(actor.actor, order)
+                order += 1
+    if not votes:
+        return
+    state = max(votes, key=lambda actor_id: (votes[actor_id], -first_seen[actor_id]))
+    for paragraph in actors.values():
+        for actor in paragraph:
+            if actor.type != "PERS" and key_of(actor.text) in bodies:
+                actor.actor = state

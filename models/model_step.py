@@ -114,7 +114,7 @@ class ModelStep:
         for d, doc in enumerate(encoded):
             first_chunk, first_paragraph = layout.chunk_offsets[d], layout.paragraph_offsets[d]
             local = range(first_chunk, first_chunk + len(doc.input_ids))
-            spans = self.actor_decoder.paragraph_spans(doc, {c - first_chunk: tag_probs[c] for c in local if c in tag_probs})
+            spans = self.actor_decoder.paragraph_spans(doc, {c - first_chunk: tag_probs[c] for c in local if c in tag_probs}, texts[d])
             found = self.actor_decoder.document_actors(texts[d], spans)
             body = [is_body[first_paragraph + i] for i in range(len(texts[d]))]
             actors.append({i: a for i, a in found.items() if body[i]})

@@ -1,3 +1,5 @@
+import pytest
+
 from models.features import decode_tags, encode_document, spans_to_tags, tag_labels, word_spans
 from models.labels import BIO2ID, BIO_TAGS, IGNORE_INDEX
 
@@ -83,3 +85,24 @@ def test_constrained_decoding_never_continues_another_type_and_agrees_with_a_val
     tags = [BIO_TAGS[i] for i in viterbi(clash)[0]]
     assert tags == ["B-PERS", "I-PERS"]
     assert viterbi([]) == ([], [])
+
+
+def test_a_name_does_not_end_on_a_particle_or_a_construct_head():
+    from models.bio import is_open_word, viterbi
+
+    # «عبد القدير سيلفي قال»: the tagger starts the person on «عبد» and narrowly lets it end there
+    rows = [_row(B_PERS=0.8, O=0.2), _row(O=0.55, I_PERS=0.45), _row(O=0.6, I_PERS=0.4), _row(O=0.95, B_PERS=0.05)]
+    opens = [is_open_word(w) for w in ["عبد", "القدير", "سيلفي", "قال"]]
+    assert opens == [True, False, False, False]
+    assert [BIO_TAGS[i] for i in viterbi(rows)[0]] == ["B-PERS", "O", "O", "O"]
+    assert [BIO_TAGS[i] for i in viterbi(rows, opens)[0]] == ["B-PERS", "I-PERS", "O", "O"]
+    # «اجتمع مجلس الوزراء»: an organisation begun on the bare head noun takes its genitive
+    rows = [_row(O=0.9, B_ORG=0.1), _row(B_ORG=0.7, O=0.3), _row(O=0.6, I_ORG=0.4)]
+    opens = [is_open_word(w) for w in ["اجتمع", "مجلس", "الوزراء"]]
+    assert [BIO_TAGS[i] for i in viterbi(rows, opens)[0]] == ["O", "B-ORG", "I-ORG"]
+    # the last word of a paragraph cannot leave a name open: the head alone is dropped
+    assert [BIO_TAGS[i] for i in viterbi(rows[:2], opens[:2])[0]] == ["O", "O"]
+    # a head with its article or with a conjunction in front is judged the same way; a full name is not open
+    assert is_open_word("ووزارة") and is_open_word("«مجلس") and not is_open_word("المجلس") and not is_open_word("حماس")
+    with pytest.raises(ValueError, match="open_words"):
+        viterbi(rows, [True])

@@ -212,3 +212,37 @@ def test_a_span_that_runs_into_a_quoted_name_is_cut_to_the_name():
     # a span without quote marks, and one whose quote closes after the name, keep or lose only the quote
     assert without_quotes(text, 6, 11) == (6, 11)
     assert text[slice(*without_quotes(text, text.index("الدعم"), text.index("»") + 1))] == "الدعم السريع"
+
+
+def test_a_state_body_named_without_its_state_is_the_body_of_the_pages_state(registry):
+    from collections import Counter
+
+    from models.actors import resolve_state_bodies, state_body_keys
+    from models.registry import key_of
+
+    # training used «مجلس الوزراء» for three states' cabinets, «الكرملين» always for Russia
+    cabinet, kremlin = key_of("مجلس الوزراء"), key_of("الكرملين")
+    linker = ActorLinker(registry, {cabinet: Counter(RUS=3, EGY=3, ISR=2), kremlin: Counter(RUS=10), key_of("حماس"): Counter(HAMAS=9)})
+    assert state_body_keys(linker.surface_counts) == {cabinet}
+
+    def page():
+        return {
+            0: [ActorPrediction(0, 3, "مصر", "LOC", "EGY", 0.9), ActorPrediction(10, 16, "إسرائيل", "LOC", "ISR", 0.9)],
+            1: [ActorPrediction(6, 18, "مجلس الوزراء", "ORG", "RUS", 0.8), ActorPrediction(25, 28, "مصر", "LOC", "EGY", 0.9)],
+            2: [ActorPrediction(0, 8, "الكرملين", "ORG", "RUS", 0.9), ActorPrediction(12, 16, "حماس", "ORG", "HAMAS", 0.9)],
+        }
+
+    actors = page()
+    resolve_state_bodies(actors, linker)
+    assert actors[1][0].actor == "EGY"  # Egypt is named twice, Israel and Russia (the Kremlin) once
+    assert [a.actor for a in actors[0] + actors[2]] == ["EGY", "ISR", "RUS", "HAMAS"]  # nothing else moves
+    # a page that names no state (Hamas is no state) leaves the linker's id
+    alone = {0: [ActorPrediction(0, 12, "مجلس الوزراء", "ORG", "RUS", 0.8), ActorPrediction(20, 24, "حماس", "ORG", "HAMAS", 0.9)]}
+    resolve_state_bodies(alone, linker)
+    assert alone[0][0].actor == "RUS"
+    # the decoder does it for a whole document unless told not to
+    texts = ["مصر ترحب", "وقال مجلس الوزراء إن مصر"]
+    spans = {0: [(0, 3, "LOC", 0.9)], 1: [(5, 17, "ORG", 0.8), (21, 24, "LOC", 0.9)]}
+    assert texts[1][5:17] == "مجلس الوزراء" and texts[1][21:24] == "مصر"
+    assert ActorDecoder(linker).document_actors(texts, spans)[1][0].actor == "EGY"
+    assert ActorDecoder(linker, state_bodies=False).document_actors(texts, spans)[1][0].actor == "RUS"
