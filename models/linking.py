@@ -66,7 +66,7 @@ class ActorLinker:
         normalized, origin = normalize_with_offsets(span)  # offsets back to the span; folding keeps them
         key = normalized.translate(FOLD)
         first = key.split(" ", 1)[0]
-        for strip, form in clitic_variants(first):
+        for strip, form in sorted(clitic_variants(first)):  # the shortest clitic first: «والحوثيين» → «الحوثيين», not «حوثيين»
             if self.known(form + key[len(first) :]):
                 return start + origin[strip]
         return start

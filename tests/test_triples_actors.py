@@ -246,3 +246,17 @@ def test_a_state_body_named_without_its_state_is_the_body_of_the_pages_state(reg
     assert texts[1][5:17] == "مجلس الوزراء" and texts[1][21:24] == "مصر"
     assert ActorDecoder(linker).document_actors(texts, spans)[1][0].actor == "EGY"
     assert ActorDecoder(linker, state_bodies=False).document_actors(texts, spans)[1][0].actor == "RUS"
+
+
+def test_a_glued_clitic_is_trimmed_but_the_names_article_is_kept(registry):
+    from collections import Counter
+
+    from models.registry import key_of
+
+    # training saw the bare form too («أهلي»), so «وال» + «أهلي» and «و» + «الأهلي» both read as known names
+    linker = ActorLinker(registry, {key_of("أهلي"): Counter(AL_AHLY=1), key_of("الأهلي"): Counter(AL_AHLY=5)})
+    text = "فاز الزمالك والأهلي أمس"
+    start = text.index("والأهلي")
+    assert text[linker.trim(text, start, start + 7) : start + 7] == "الأهلي"
+    glued = "وأشادت لحماس"  # a clitic in front of a name without article is dropped whole
+    assert glued[linker.trim(glued, 7, 12) : 12] == "حماس"
