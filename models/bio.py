@@ -15,7 +15,7 @@ A second constraint is Arabic's: some words cannot end a name. A name particle (
 the construct state («وزارة», «مجلس», «هيئة», «وكالة») always has its genitive: «وزارة
 الخارجية», never «وزارة» alone. A span that takes such a word must go on to the next
 one (``open_words``), so a name the tagger began well is not cut after its first word
-(«عبد» for «عبد القدير …», «مجلس» for «مجلس الوزراء»); the word lists are
+(«عبد» for «عبد الرحيم …», «مجلس» for «مجلس الوزراء»); the word lists are
 :data:`NAME_PARTICLES` and :data:`CONSTRUCT_HEADS`.
 """
 

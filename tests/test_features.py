@@ -90,9 +90,9 @@ def test_constrained_decoding_never_continues_another_type_and_agrees_with_a_val
 def test_a_name_does_not_end_on_a_particle_or_a_construct_head():
     from models.bio import is_open_word, viterbi
 
-    # «عبد القدير سيلفي قال»: the tagger starts the person on «عبد» and narrowly lets it end there
+    # «عبد الرحيم نصار قال»: the tagger starts the person on «عبد» and narrowly lets it end there
     rows = [_row(B_PERS=0.8, O=0.2), _row(O=0.55, I_PERS=0.45), _row(O=0.6, I_PERS=0.4), _row(O=0.95, B_PERS=0.05)]
-    opens = [is_open_word(w) for w in ["عبد", "القدير", "سيلفي", "قال"]]
+    opens = [is_open_word(w) for w in ["عبد", "الرحيم", "نصار", "قال"]]
     assert opens == [True, False, False, False]
     assert [BIO_TAGS[i] for i in viterbi(rows)[0]] == ["B-PERS", "O", "O", "O"]
     assert [BIO_TAGS[i] for i in viterbi(rows, opens)[0]] == ["B-PERS", "I-PERS", "O", "O"]
