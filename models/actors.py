@@ -25,11 +25,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from .bio import is_open_word, viterbi
 from .features import EncodedDocument, decode_tags, word_spans
 from .linking import ActorLinker
-from .registry import is_state_id, key_of
+from .registry import ActorRegistry, is_state_id, key_of
 
 
 @dataclass
@@ -49,6 +50,11 @@ class ActorDecoder:
     registry_refine: bool = True
     open_words: bool = True  # a span that takes a word no name ends with goes on (models.bio)
     state_bodies: bool = True  # a state body named without its state takes the page's state
+
+    @cached_property
+    def _state_body_keys(self) -> set[str]:
+        """Found once per decoder from the linker's training counts, not once per document."""
+        return state_body_keys(self.linker.surface_counts)
 
     def paragraph_spans(
         self, doc: EncodedDocument, tag_probs: dict[int, list[list[float]]], texts: Sequence[str] | None = None
@@ -112,7 +118,7 @@ class ActorDecoder:
         actors = {index: self.paragraph_actors(texts[index], paragraph_spans) for index, paragraph_spans in sorted(spans.items())}
         resolve_partial_names(actors)
         if self.state_bodies:
-            resolve_state_bodies(actors, self.linker)
+            resolve_state_bodies(actors, self.linker.registry, self._state_body_keys)
         return actors
 
 
@@ -184,18 +190,17 @@ def state_body_keys(surface_counts: dict[str, Counter]) -> set[str]:
     return keys
 
 
-def resolve_state_bodies(actors: dict[int, list[ActorPrediction]], linker: ActorLinker) -> None:
+def resolve_state_bodies(actors: dict[int, list[ActorPrediction]], registry: ActorRegistry, bodies: set[str]) -> None:
     """Give each state body named without its state the id of the state the document names most.
 
     The other mentions of the page vote: every mention linked to a state (an alpha-3 id the
     registry types as a place: not WHO, not a news agency) counts once (the state bodies
     themselves do not vote); a tie goes to the state named first. A page that names no state
-    leaves the linker's id.
+    leaves the linker's id. ``bodies`` are the state bodies' keys (:func:`state_body_keys`).
     """
-    bodies = state_body_keys(linker.surface_counts)
 
     def is_state(actor_id: str) -> bool:
-        actor = linker.registry.get(actor_id) if is_state_id(actor_id) else None
+        actor = registry.get(actor_id) if is_state_id(actor_id) else None
         return actor is not None and actor.type == "LOC"
 
     votes: Counter = Counter()

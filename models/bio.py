@@ -117,10 +117,12 @@ ALLOWED = _allowed()
 START_ALLOWED = np.array([not tag.startswith("I-") for tag in BIO_TAGS])
 
 
-CONTINUE = np.zeros((len(BIO_TAGS), len(BIO_TAGS)), dtype=bool)  # after an open word: B-X or I-X → I-X only
-for _i, _tag in enumerate(BIO_TAGS):
-    for _j, _next in enumerate(BIO_TAGS):
-        CONTINUE[_i, _j] = _tag == "O" or _next == "I-" + _tag[2:]
+def _continuing() -> np.ndarray:
+    """``continuing[i, j]``: tag ``j`` may follow tag ``i`` on an open word (after B-X or I-X only I-X; after O anything)."""
+    return np.array([[tag == "O" or after == "I-" + tag[2:] for after in BIO_TAGS] for tag in BIO_TAGS])
+
+
+CONTINUE = _continuing()
 IN_SPAN = np.array([tag != "O" for tag in BIO_TAGS])
 
 

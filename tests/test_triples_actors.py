@@ -233,12 +233,12 @@ def test_a_state_body_named_without_its_state_is_the_body_of_the_pages_state(reg
         }
 
     actors = page()
-    resolve_state_bodies(actors, linker)
+    resolve_state_bodies(actors, registry, state_body_keys(linker.surface_counts))
     assert actors[1][0].actor == "EGY"  # Egypt is named twice, Israel and Russia (the Kremlin) once
     assert [a.actor for a in actors[0] + actors[2]] == ["EGY", "ISR", "RUS", "HAMAS"]  # nothing else moves
     # a page that names no state (Hamas is no state) leaves the linker's id
     alone = {0: [ActorPrediction(0, 12, "مجلس الوزراء", "ORG", "RUS", 0.8), ActorPrediction(20, 24, "حماس", "ORG", "HAMAS", 0.9)]}
-    resolve_state_bodies(alone, linker)
+    resolve_state_bodies(alone, registry, state_body_keys(linker.surface_counts))
     assert alone[0][0].actor == "RUS"
     # the decoder does it for a whole document unless told not to
     texts = ["مصر ترحب", "وقال مجلس الوزراء إن مصر"]
