@@ -130,7 +130,7 @@ def viterbi(probabilities: Sequence[Sequence[float]], open_words: Sequence[bool]
     """Tag ids and their probabilities for words whose tag probabilities are given, one row a word.
 
     ``open_words[i]``: word ``i`` cannot end a name, so a span that takes it takes word ``i + 1`` too
-    (and the last word cannot be in a span); None: no such words.
+    (an open last word ends no span: it is left out); None: no such words.
     """
     if len(probabilities) == 0:
         return [], []
