@@ -56,15 +56,13 @@ class ActorDecoder:
         """Found once per decoder from the linker's training counts, not once per document."""
         return state_body_keys(self.linker.surface_counts)
 
-    def paragraph_spans(
-        self, doc: EncodedDocument, tag_probs: dict[int, list[list[float]]], texts: Sequence[str] | None = None
-    ) -> dict[int, list]:
+    def paragraph_spans(self, doc: EncodedDocument, tag_probs: dict[int, list[list[float]]], texts: Sequence[str]) -> dict[int, list]:
         """Tagged (start, end, type, score) spans per paragraph, from the tag probabilities of the chunks that were tagged.
 
         A word's tag is read off its first piece (as in training); the other pieces are not decoded.
         The words' tags are the most probable valid BIO sequence (:func:`models.bio.viterbi`); with
-        the paragraphs' ``texts`` (and ``open_words`` on), a span does not end on a name particle or
-        a construct head.
+        ``open_words`` on, a span does not end on a name particle or a construct head of the
+        paragraphs' ``texts``.
         """
         spans: dict[int, list] = {}
         for chunk, paragraph in enumerate(doc.chunk_paragraph):
@@ -73,7 +71,7 @@ class ActorDecoder:
             pieces = word_spans(doc.token_spans[chunk], doc.word_starts[chunk])
             firsts = [i for i, span in enumerate(pieces) if span is not None]
             opens = None
-            if self.open_words and texts is not None:
+            if self.open_words:
                 opens = [is_open_word(texts[paragraph][pieces[i][0] : pieces[i][1]]) for i in firsts]  # type: ignore[index]
             ids, scores = viterbi([tag_probs[chunk][i] for i in firsts], opens)
             spans.setdefault(paragraph, []).extend(decode_tags([pieces[i] for i in firsts], ids, scores))

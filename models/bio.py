@@ -124,6 +124,8 @@ def _continuing() -> np.ndarray:
 
 CONTINUE = _continuing()
 IN_SPAN = np.array([tag != "O" for tag in BIO_TAGS])
+FORBIDDEN = np.where(ALLOWED, 0.0, -np.inf)  # added to a transition's score: 0 or -inf
+FORBIDDEN_AFTER_OPEN = np.where(ALLOWED & CONTINUE, 0.0, -np.inf)
 
 
 def viterbi(probabilities: Sequence[Sequence[float]], open_words: Sequence[bool] | None = None) -> tuple[list[int], list[float]]:
@@ -136,15 +138,13 @@ def viterbi(probabilities: Sequence[Sequence[float]], open_words: Sequence[bool]
         return [], []
     probs = np.asarray(probabilities, dtype=np.float64)
     logp = np.log(np.clip(probs, 1e-12, None))
-    forbidden = np.where(ALLOWED, 0.0, -np.inf)
-    forbidden_open = np.where(ALLOWED & CONTINUE, 0.0, -np.inf)
     opens = list(open_words) if open_words is not None else [False] * len(probs)
     if len(opens) != len(probs):
         raise ValueError(f"open_words has {len(opens)} entries for {len(probs)} words")
     score = np.where(START_ALLOWED, logp[0], -np.inf)
     back = np.zeros(probs.shape, dtype=np.int64)
     for i in range(1, len(probs)):
-        total = score[:, None] + (forbidden_open if opens[i - 1] else forbidden)  # [previous, next]
+        total = score[:, None] + (FORBIDDEN_AFTER_OPEN if opens[i - 1] else FORBIDDEN)  # [previous, next]
         back[i] = total.argmax(0)
         score = total.max(0) + logp[i]
     if opens[-1]:
