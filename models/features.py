@@ -11,7 +11,7 @@ import math
 import re
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from transformers import PreTrainedTokenizerFast
@@ -103,8 +103,13 @@ def encode_document(
     registry: ActorRegistry | None,
     max_tokens: int,
     stride: int,
+    unknown_actors: Collection[str] = (),
 ) -> EncodedDocument:
-    """Tokenise every paragraph (in overlapping chunks when long) and add registry matches."""
+    """Tokenise every paragraph (in overlapping chunks when long) and add registry matches.
+
+    The names of ``unknown_actors`` are left unmatched, as if the registry lacked them (training's
+    leave-one-article-out gazetteer, :func:`training.data.article_only_actors`).
+    """
     doc = EncodedDocument()
     normalized = [normalize_with_offsets(t) for t in texts]
     encoding = tokenizer(
@@ -118,7 +123,10 @@ def encode_document(
     )
     # registry matches, typed by the type a mention by that name has (the registry's name_types, learned from
     # the corpus: الموساد is an ORG mention of the LOC actor ISR), else by the actor's type
-    matches = [[(m.start, m.end, m.type) for m in registry.find(t)] if registry is not None else [] for t in texts]
+    matches = [
+        [(m.start, m.end, m.type) for m in registry.find(t) if m.actor.id not in unknown_actors] if registry is not None else []
+        for t in texts
+    ]
     for chunk, paragraph in enumerate(encoding["overflow_to_sample_mapping"]):
         origin = normalized[paragraph][1]
         spans: list[Span | None] = [

@@ -26,6 +26,15 @@ def test_gazetteer_marks_registry_names(tokenizer, registry):
     assert {"B-PERS", "B-ORG"} <= marked
 
 
+def test_the_names_of_unknown_actors_are_left_unmatched(tokenizer, registry):
+    text = ["استقبل لافروف وفد حماس"]
+    doc = encode_document(text, tokenizer, registry, max_tokens=64, stride=8, unknown_actors={"HAMAS"})
+    marked = {BIO_TAGS[g] for g in doc.gazetteer_ids[0]}
+    assert "B-PERS" in marked and "B-ORG" not in marked  # Lavrov still matched, Hamas as if the registry lacked it
+    plain = encode_document(text, tokenizer, registry, max_tokens=64, stride=8)
+    assert doc.input_ids == plain.input_ids
+
+
 def test_long_paragraphs_are_split_into_overlapping_chunks(tokenizer, registry):
     text = " ".join(["وقال المتحدث إن الوفد بحث ملف الأسرى في موسكو"] * 12)
     doc = encode_document([text], tokenizer, registry, max_tokens=24, stride=8)

@@ -196,3 +196,60 @@ def test_factorized_stance_model_trains_and_reloads(tiny_model, pages, tokenizer
     loaded = NewsPageModel.from_pretrained(tmp_path).eval()
     with torch.no_grad():
         assert torch.allclose(model(**batch).stance_logits, loaded(**batch).stance_logits, atol=1e-6)
+
+
+def test_hide_matches_hides_each_registry_match_whole_or_not_at_all():
+    import random
+
+    from models.labels import BIO2ID
+    from training.data import hide_matches
+
+    b_pers, i_pers, b_loc = BIO2ID["B-PERS"], BIO2ID["I-PERS"], BIO2ID["B-LOC"]
+    # a match cut by the chunk's start, a two-piece person name, a one-piece place
+    row = [i_pers, 0, b_pers, i_pers, 0, b_loc, 0]
+    assert hide_matches(row, 0.0) == row
+    assert hide_matches(row, 1.0) == [0] * len(row)
+    rng = random.Random(3)
+    seen = {tuple(hide_matches(row, 0.5, rng)) for _ in range(200)}
+    for out in seen:
+        assert out[2] == out[3] == 0 or (out[2], out[3]) == (b_pers, i_pers)  # never half a name
+        assert out[1] == out[4] == out[6] == 0
+    assert len(seen) == 8  # the three matches are drawn independently
+
+
+def test_gazetteer_match_dropout_hides_matches_and_leaves_the_words(tokenizer, registry):
+    page = ["وقالت حركة حماس في بيان إنها تلقت دعوة من موسكو لزيارة روسيا الشهر المقبل", "وأضاف المتحدث أن الوفد سيعود بعد التشاور"]
+    featurize = make_feature_fn(tokenizer, registry, max_tokens=32, stride=8)
+    columns = featurize({"paragraphs": [[{"text": t, "kind": "text"} for t in page]]})
+    features = [{k: v[0] for k, v in columns.items()}]
+    plain = DocumentCollator(pad_token_id=tokenizer.pad_token_id)(features)
+    assert plain["gazetteer_ids"].any()  # «حركة حماس», «موسكو» and «روسيا» are registry names
+    hidden = DocumentCollator(tokenizer.pad_token_id, gazetteer_match_dropout=1.0)(features)
+    assert not hidden["gazetteer_ids"].any()
+    assert torch.equal(hidden["input_ids"], plain["input_ids"])
+    assert torch.equal(hidden["tag_labels"], plain["tag_labels"])  # the names are still to be found
+
+
+def test_article_only_actors_are_those_no_other_article_mentions():
+    from training.data import article_only_actors
+
+    def page(article, mentions):
+        text = "وقال رئيس بلدية كفر سالم نادر عواد إن حركة حماس سلمت رسالة"
+        actors = [{"start": text.index(s), "end": text.index(s) + len(s), "type": t, "actor": a} for s, t, a in mentions]
+        return {"article": article, "paragraphs": [{"text": text, "kind": "text", "actors": actors}]}
+
+    mayor, village, hamas = ("نادر عواد", "PERS", "NADER_AWAD"), ("كفر سالم", "LOC", "KAFR_SALEM"), ("حماس", "ORG", "HAMAS")
+    pages = [page("a1", [mayor, village, hamas]), page("a1", [mayor, hamas]), page("a2", [village, hamas]), page(None, [mayor])]
+    only = article_only_actors(pages)
+    assert only == {"a1": frozenset({"NADER_AWAD"})}  # the village and Hamas are named in two articles
+
+
+def test_the_leave_one_article_out_gazetteer_applies_to_its_article_pages_only(tokenizer, registry):
+    from models.labels import BIO_TAGS
+
+    paragraphs = [{"text": "استقبل لافروف وفد حماس في موسكو", "kind": "text"}]
+    featurize = make_feature_fn(tokenizer, registry, max_tokens=32, stride=8, unknown_by_article={"a1": frozenset({"HAMAS"})})
+    columns = featurize({"paragraphs": [paragraphs, paragraphs], "article": ["a1", "a2"]})
+    own, other = ({BIO_TAGS[t] for row in doc for t in row} for doc in columns["gazetteer_ids"])
+    assert "B-ORG" not in own and "B-PERS" in own
+    assert "B-ORG" in other

@@ -62,6 +62,22 @@ class ModelArguments:
         default=0.15,
         metadata={"help": "Share of training pages whose registry matches are hidden (0.15: measured against 0.3 and 0.5, see README)."},
     )
+    gazetteer_leave_article_out: bool = field(
+        default=False,
+        metadata={
+            "help": "On each training page, leave unmatched the registry names of the actors no other training article "
+            "mentions, as a registry built without that article would (training.data.article_only_actors; measured: real-dev actors down, "
+            "see the README's levers table)."
+        },
+    )
+    gazetteer_match_dropout: float = field(
+        default=0.0,
+        metadata={
+            "help": "Share of the single registry matches hidden on the other training pages, so that the tagger also reads a "
+            "name the registry lacks on a page where it knows the others (training.data.hide_matches; 0: off; measured at 0.3: "
+            "real-dev actors down, see the README's levers table)."
+        },
+    )
     token_dropout: float = field(
         default=0.1, metadata={"help": "Share of word pieces replaced by [MASK] while fine-tuning (regularisation)."}
     )

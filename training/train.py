@@ -38,7 +38,7 @@ from models.triples import PAIR_LABELS
 from .args import DataArguments, ModelArguments, default_training_arguments
 from .build_data import build
 from .calibrate import calibrate
-from .data import DocumentCollator, featurize_dataset, load_documents
+from .data import DocumentCollator, article_only_actors, featurize_dataset, load_documents
 from .ema import EmaCallback
 from .name_types import learn_name_types
 from .pages import PageConfig
@@ -208,6 +208,9 @@ def main(argv: list[str] | None = None) -> dict:
         adjectives,
         workers,
         cue_pieces=model_args.stance_cue_mask > 0,
+        unknown_by_article=article_only_actors(train_documents)
+        if gazetteer is not None and model_args.gazetteer_leave_article_out
+        else None,
     )
     pair_counts = Counter(label for labels in train_dataset["pair_labels"] for label in labels if label != IGNORE_INDEX)
     model.config.pair_class_weights = class_weights(pair_counts, range(len(PAIR_LABELS)))
@@ -243,6 +246,7 @@ def main(argv: list[str] | None = None) -> dict:
             base.tokenizer.mask_token_id,
             model_args.cue_line_mask,
             model_args.stance_cue_mask,
+            model_args.gazetteer_match_dropout,
         ),
         processing_class=base.tokenizer,
         eval_documents=eval_documents,
