@@ -241,11 +241,9 @@ class DocumentCollator:
 
     ``gazetteer_dropout`` hides registry matches for a share of documents while
     training, so the tagger also learns to find actors the registry does not know.
-    ``gazetteer_match_dropout`` hides that share of the single matches on every other page
-    (:func:`hide_matches`): the registry was grown from the corpus, so nearly every training
-    name has a match, and a tagger that only sees whole pages with or without matches learns
-    that on a page with matches a name without one is no name. Real pages mix the two: a
-    tenth of real-dev's names have no registry match.
+    ``gazetteer_match_dropout`` hides that share of the single matches on the other pages
+    (:func:`hide_matches`; why a page with matches needs names without one:
+    :func:`article_only_actors`). The chunks of a long paragraph draw apart.
     ``token_dropout`` replaces that share of word pieces (never [CLS]/[SEP]) by
     ``mask_token_id``, so the model cannot lean on memorised chrome strings alone.
     ``cue_line_mask`` hides every piece of that share of the lines a read-also or chrome cue
