@@ -6,7 +6,7 @@ PORT ?= 8000
 ARGS ?=
 BASE_MODEL ?=
 
-.PHONY: install train calibrate data validate-data eval-real registry-coverage eval eval-seeds gate serve test lint load-test api-fuzz bench export-onnx classify clean
+.PHONY: install train calibrate data validate-data registry-extend eval-real registry-coverage eval eval-seeds gate serve test lint load-test api-fuzz bench export-onnx classify clean
 
 install:  ## install the CPU build of torch, then the project with all extras
 	$(PYTHON) -m pip install "torch==2.13.0"
@@ -17,6 +17,9 @@ data:  ## merge nothing, just assemble pages from data/ into data/build/
 
 validate-data:  ## check the registry and every authored article (file, line and field on error)
 	$(PYTHON) -m training.validate
+
+registry-extend: data  ## report what data/registry_additions/*.json would add to the registry (ARGS=--write: add it; training.registry_extend)
+	$(PYTHON) -m training.registry_extend data/registry_additions/*.json $(ARGS)
 
 train:  ## fine-tune; writes $(MODEL_DIR). Default base: CAMeLBERT, else (offline) the embedded small BERT
 	$(PYTHON) -m training.train $(if $(BASE_MODEL),--base_model $(BASE_MODEL)) --output_dir $(MODEL_DIR) $(ARGS)

@@ -1,6 +1,6 @@
 """Build the training data: load the articles and authored pages, assemble pages per split.
 
-    python -m training.build_data            # writes data/registry.json and data/build/*.jsonl
+    python -m training.build_data            # reads data/registry.json, data/articles and data/pages; writes data/build/*.jsonl
 
 Splits are by article: an article and every page that shows it, as its main
 article or pasted as related text, belong to one split only. An authored page goes
