@@ -96,3 +96,21 @@ def test_a_file_that_is_not_an_object_of_actors_is_refused(tmp_path, capsys, con
     bad.write_text(content)
     assert main([str(bad), "--registry", str(registry), "--build-dir", str(build)]) == 1
     assert "bad.json" in capsys.readouterr().err
+
+
+def test_a_bad_affiliation_type_or_a_missing_file_is_a_clear_error(tmp_path, capsys):
+    registry = tmp_path / "registry.json"
+    registry.write_text(json.dumps(BASE, ensure_ascii=False), encoding="utf-8")
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "train.jsonl").write_text(json.dumps({"paragraphs": CORPUS[:1]}, ensure_ascii=False) + "\n")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"NADER_AWAD": {"type": "PERS", "names": ["نادر عواد"], "affiliation": 5}}))
+    assert main([str(bad), "--registry", str(registry), "--build-dir", str(build)]) == 1
+    assert "NADER_AWAD" in capsys.readouterr().err
+    assert main([str(tmp_path / "absent.json"), "--registry", str(registry), "--build-dir", str(build)]) == 1
+    assert "absent.json" in capsys.readouterr().err
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"NADER_AWAD": {"type": "PERS", "names": ["نادر عواد"], "affiliation": None}}))
+    assert main([str(good), "--registry", str(registry), "--build-dir", str(tmp_path / "no_build")]) == 1
+    assert "make data" in capsys.readouterr().err

@@ -140,18 +140,22 @@ def extend_registry(base: dict[str, dict], additions: dict[str, dict], paragraph
 
 
 def read_additions(paths: Iterable[Path], base: dict[str, dict]) -> dict[str, dict]:
-    """The actors of ``paths``, merged by id; a malformed entry raises :class:`RegistryError` naming its id and field."""
+    """The actors of ``paths``, merged by id; a malformed entry raises :class:`RegistryError` naming file, id and field.
+
+    An affiliation only has to be a string here: one that names no actor becomes null in :func:`extend_registry`.
+    """
     parts = []
     for path in paths:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise RegistryError(f"{path}: not a JSON object of actors ({error})") from None
-        problems = [
-            f"{path}: {actor_id}: {problem}"
-            for actor_id, problem in registry_problems({**base, **data} if isinstance(data, dict) else data)
-            if actor_id is None or (isinstance(data, dict) and actor_id in data and "not in the registry" not in problem)
-        ]
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise RegistryError(f"{path}: not a readable JSON file ({error})") from None
+        if not isinstance(data, dict):
+            raise RegistryError(f"{path}: must be a JSON object mapping ids to actors")
+        named = {
+            k: dict(v, affiliation=None) if isinstance(v, dict) and isinstance(v.get("affiliation"), str) else v for k, v in data.items()
+        }
+        problems = [f"{path}: {actor_id}: {problem}" for actor_id, problem in registry_problems({**base, **named}) if actor_id in data]
         if problems:
             raise RegistryError(problems)
         parts.append((str(path), data))
