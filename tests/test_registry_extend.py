@@ -64,12 +64,19 @@ def test_an_existing_actor_under_another_id_and_a_new_state_id_are_left_out():
     assert report["names added to existing actors"] == 1
 
 
-def test_the_command_reports_writes_and_refuses_a_bad_file(tmp_path, capsys):
+@pytest.fixture()
+def workspace(tmp_path):
+    """A registry file (BASE) and built pages (CORPUS) for the command to read."""
     registry = tmp_path / "registry.json"
     registry.write_text(json.dumps(BASE, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     build = tmp_path / "build"
     build.mkdir()
     (build / "train.jsonl").write_text(json.dumps({"paragraphs": CORPUS}, ensure_ascii=False) + "\n", encoding="utf-8")
+    return registry, build
+
+
+def test_the_command_reports_writes_and_refuses_a_bad_file(tmp_path, capsys, workspace):
+    registry, build = workspace
     good = tmp_path / "new.json"
     good.write_text(json.dumps({"NADER_AWAD": {"type": "PERS", "name_en": "Nader Awad", "names": ["نادر عواد"], "affiliation": None}}))
     args = [str(good), "--registry", str(registry), "--build-dir", str(build)]
@@ -86,24 +93,16 @@ def test_the_command_reports_writes_and_refuses_a_bad_file(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("content", ["not json", "[1, 2]"])
-def test_a_file_that_is_not_an_object_of_actors_is_refused(tmp_path, capsys, content):
-    registry = tmp_path / "registry.json"
-    registry.write_text(json.dumps(BASE, ensure_ascii=False), encoding="utf-8")
-    build = tmp_path / "build"
-    build.mkdir()
-    (build / "train.jsonl").write_text(json.dumps({"paragraphs": CORPUS[:1]}, ensure_ascii=False) + "\n")
+def test_a_file_that_is_not_an_object_of_actors_is_refused(tmp_path, capsys, content, workspace):
+    registry, build = workspace
     bad = tmp_path / "bad.json"
     bad.write_text(content)
     assert main([str(bad), "--registry", str(registry), "--build-dir", str(build)]) == 1
     assert "bad.json" in capsys.readouterr().err
 
 
-def test_a_bad_affiliation_type_or_a_missing_file_is_a_clear_error(tmp_path, capsys):
-    registry = tmp_path / "registry.json"
-    registry.write_text(json.dumps(BASE, ensure_ascii=False), encoding="utf-8")
-    build = tmp_path / "build"
-    build.mkdir()
-    (build / "train.jsonl").write_text(json.dumps({"paragraphs": CORPUS[:1]}, ensure_ascii=False) + "\n")
+def test_a_bad_affiliation_type_or_a_missing_file_is_a_clear_error(tmp_path, capsys, workspace):
+    registry, build = workspace
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"NADER_AWAD": {"type": "PERS", "names": ["نادر عواد"], "affiliation": 5}}))
     assert main([str(bad), "--registry", str(registry), "--build-dir", str(build)]) == 1
