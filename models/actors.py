@@ -198,8 +198,8 @@ def resolve_state_bodies(actors: dict[int, list[ActorPrediction]], registry: Act
     """
 
     def is_state(actor_id: str) -> bool:
-        actor = registry.get(actor_id) if is_state_id(actor_id) else None
-        return actor is not None and actor.type == "LOC"
+        actor = registry.get(actor_id)
+        return actor is not None and actor.is_state
 
     votes: Counter = Counter()
     first_seen: dict[str, int] = {}

@@ -19,7 +19,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from .registry import ActorRegistry, clitic_variants, is_state_id, key_of
+from .registry import ActorRegistry, clitic_variants, key_of
 
 _WORD_RE = re.compile(r"\w+")
 MIN_NAMES = 2
@@ -43,7 +43,7 @@ def state_adjectives(registry: ActorRegistry) -> dict[str, str]:
     counts: dict[str, Counter] = defaultdict(Counter)
     one_word: dict[str, list[str]] = {}
     for actor in registry:
-        if not is_state_id(actor.id) or actor.type != "LOC":
+        if not actor.is_state:
             continue
         keys = [key_of(name) for name in actor.names]
         single = [k for k in keys if " " not in k]

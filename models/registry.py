@@ -82,6 +82,11 @@ class Actor:
     # name is mostly a common word in running text (the dictionary search then skips it)
     name_types: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def is_state(self) -> bool:
+        """A state: an ISO alpha-3 id typed as a place (not an organisation with a three-letter acronym such as WHO)."""
+        return self.type == "LOC" and is_state_id(self.id)
+
 
 @dataclass(frozen=True)
 class Match:
