@@ -52,11 +52,13 @@ class ModelStep:
         max_padding: float,
         pair_none_bias: float = 0.0,
         skip_own_side: bool = True,
+        headline_holder: bool = False,
     ) -> None:
         self.model, self.device, self.encode_fn, self.actor_decoder = model, device, encode_fn, actor_decoder
         self.body_kind_ids, self.pad_id = set(body_kind_ids), pad_id
         self.max_batch_tokens, self.max_padding, self.pair_none_bias = max_batch_tokens, max_padding, pair_none_bias
         self.skip_own_side, self.registry = skip_own_side, actor_decoder.linker.registry
+        self.headline_holder = headline_holder
         self.adjectives = state_adjectives(self.registry)
         self.config = model.config
         self.kind_transitions = getattr(self.config, "kind_transitions", None)
@@ -125,7 +127,7 @@ class ModelStep:
             descriptions = document_descriptions(texts[d], mentions, self.adjectives)
             candidates.extend(
                 (d, c)
-                for c in candidate_pairs(mentions, [len(t) for t in texts[d]], descriptions)
+                for c in candidate_pairs(mentions, [len(t) for t in texts[d]], descriptions, self.headline_holder)
                 if not (self.skip_own_side and own_side(self.registry, c.holder, c.target))
             )
         triples, reserve = self.score_pairs(layout, buckets, candidates, paragraph_repr)

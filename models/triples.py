@@ -111,15 +111,21 @@ def candidate_pairs(
     mentions: Sequence[Sequence[MentionRef] | None],
     lengths: Sequence[int],
     descriptions: Sequence[Sequence[MentionRef]] | None = None,
+    headline_holder: bool = False,
 ) -> list[PairCandidate]:
     """Candidates of every body paragraph of one document.
 
     ``mentions[i]`` are the actors of paragraph ``i``, or None when it is not a body
     paragraph (boilerplate neither speaks nor carries a speaker over); ``descriptions[i]``
     the states paragraph ``i`` names by their adjective (:func:`description_refs`).
+    With ``headline_holder``, the *principal* (the first person or organisation of the first
+    body paragraph that names one) is an implicit holder too wherever the paragraph does not
+    name it and it is not the context speaker: official readouts report him unnamed
+    («وقال المتحدث باسم الرئاسة إن الرئيس رحب …» after a headline that names him).
     """
     candidates: list[PairCandidate] = []
     speaker: MentionRef | None = None
+    principal: MentionRef | None = None
     headline: dict[str, list[MentionRef]] | None = None  # entities of the first body paragraph
     previous: dict[str, list[MentionRef]] = {}  # entities of the previous body paragraph
     for index, paragraph_mentions in enumerate(mentions):
@@ -139,6 +145,11 @@ def candidate_pairs(
                 features = _features([speaker], entities[target], True, first, lengths[index])
                 candidates.append(PairCandidate(index, speaker.key, target, speaker, entities[target][0], True, features))
             holders[speaker.key] = [speaker]
+        if headline_holder and principal is not None and principal.key not in holders:
+            for target in keys:
+                features = _features([principal], entities[target], True, first, lengths[index])
+                candidates.append(PairCandidate(index, principal.key, target, principal, entities[target][0], True, features))
+            holders[principal.key] = [principal]
         described: dict[str, list[MentionRef]] = {}
         for ref in descriptions[index] if descriptions is not None else ():
             if ref.key not in entities and len(described) < MAX_CONTEXT_TARGETS:
@@ -161,6 +172,7 @@ def candidate_pairs(
         speakers = [m for m in sorted(paragraph_mentions, key=lambda m: m.start) if m.type in ("PERS", "ORG") and can_hold_stance(m)]
         if speakers:
             speaker = speakers[0]
+            principal = principal or speakers[0]
         if headline is None:
             headline = entities
         previous = entities

@@ -37,6 +37,30 @@ def test_a_speaker_named_in_the_paragraph_gets_no_implicit_twin():
     assert not [c for c in candidate_pairs(mentions, [20, 30]) if c.implicit]
 
 
+def test_the_headline_speaker_holds_a_readout_that_names_only_the_spokesman():
+    # «الرئيس عبد الفتاح السيسي يستقبل وزير الخارجية الأردني» / «وقال المتحدث باسم الرئاسة أحمد فهمي إن الرئيس
+    # أكد دعم مصر للأردن» / «وأضاف فهمي أن الرئيس رحب بالتنسيق مع عمّان»: the president holds both, unnamed
+    mentions = [
+        [_m(0, 0, 21, "PERS", "ABDEL_FATTAH_EL_SISI"), _m(0, 40, 46, "LOC", "JOR")],
+        [_m(1, 30, 38, "PERS", "AHMED_FAHMY"), _m(1, 55, 58, "LOC", "EGY"), _m(1, 60, 66, "LOC", "JOR")],
+        [_m(2, 6, 10, "PERS", "AHMED_FAHMY"), _m(2, 40, 44, "LOC", "AMMAN")],
+    ]
+    gold = [{"holder": "ABDEL_FATTAH_EL_SISI", "target": "JOR", "polarity": "supportive"}]
+    without = candidate_pairs(mentions, [50, 70, 50])
+    # paragraph 1: the headline's president is the context speaker; paragraph 2: the spokesman is
+    assert ("ABDEL_FATTAH_EL_SISI", "JOR") in {(c.holder, c.target) for c in without if c.paragraph == 1}
+    assert not [c for c in without if c.paragraph == 2 and c.holder == "ABDEL_FATTAH_EL_SISI"]
+    pairs = candidate_pairs(mentions, [50, 70, 50], headline_holder=True)
+    readout = [c for c in pairs if c.paragraph == 2 and c.holder == "ABDEL_FATTAH_EL_SISI"]
+    assert readout and all(c.implicit and c.holder_mention.paragraph == 0 for c in readout)
+    assert {c.target for c in readout} >= {"JOR"}  # the headline's Jordan, as a context target
+    assert pair_label(next(c for c in readout if c.target == "JOR"), gold) == PAIR2ID["supportive"]
+    # where he is already a holder (named, or the context speaker) he gets no second implicit twin
+    holders_1 = [(c.holder, c.target) for c in pairs if c.paragraph == 1]
+    assert len(holders_1) == len(set(holders_1))
+    assert not [c for c in pairs if c.paragraph == 0 and c.implicit]
+
+
 def test_a_target_named_in_the_previous_paragraph_or_the_headline_is_a_context_target():
     # headline «إسرائيل تقصف مخيماً في رفح» / «وأعلنت حماس …» / an ad / «وأدانت مصر والأردن القصف»
     mentions = [[_m(0, 0, 7, "LOC", "ISR")], [_m(1, 7, 11, "ORG", "HAMAS")], None, [_m(3, 6, 9, "LOC", "EGY"), _m(3, 12, 18, "LOC", "JOR")]]

@@ -70,6 +70,14 @@ class ModelArguments:
             "see the README's levers table)."
         },
     )
+    headline_holder: bool = field(
+        default=False,
+        metadata={
+            "help": "Triple candidates: the headline's first person or organisation is an implicit holder in every body "
+            "paragraph that does not name it, as official readouts report a principal unnamed («إن الرئيس رحب …»; "
+            "models.triples.candidate_pairs)."
+        },
+    )
     gazetteer_match_dropout: float = field(
         default=0.0,
         metadata={

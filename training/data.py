@@ -60,12 +60,14 @@ def _paragraph_gold(paragraph: dict) -> tuple[int, int, list | None]:
     return kind, stance, actors
 
 
-def pair_examples(paragraphs: list[dict], doc: EncodedDocument, adjectives: dict[str, str] | None = None) -> dict[str, list]:
+def pair_examples(
+    paragraphs: list[dict], doc: EncodedDocument, adjectives: dict[str, str] | None = None, headline_holder: bool = False
+) -> dict[str, list]:
     """Candidate stance pairs of a page from its gold mentions, with their gold labels (see :mod:`models.triples`).
 
     Paragraphs whose stance is not annotated (fragments of split lines) give candidates
     and a context speaker, but no label. ``adjectives`` (:func:`models.descriptions.state_adjectives`)
-    adds the description targets.
+    adds the description targets; ``headline_holder`` the headline's speaker as an implicit holder.
     """
     mentions: list[list[MentionRef] | None] = []
     for index, p in enumerate(paragraphs):
@@ -99,7 +101,7 @@ def pair_examples(paragraphs: list[dict], doc: EncodedDocument, adjectives: dict
         return spans[key]
 
     descriptions = document_descriptions([p["text"] for p in paragraphs], mentions, adjectives)
-    for candidate in candidate_pairs(mentions, [len(p["text"]) for p in paragraphs], descriptions):
+    for candidate in candidate_pairs(mentions, [len(p["text"]) for p in paragraphs], descriptions, headline_holder):
         found = candidate_spans(doc, candidate)
         if found is None:
             continue
@@ -132,11 +134,13 @@ def make_feature_fn(
     adjectives: dict[str, str] | None = None,
     cue_pieces: bool = False,
     unknown_by_article: dict[str, frozenset[str]] | None = None,
+    headline_holder: bool = False,
 ):
     """A batched ``map`` function turning documents into model features (``registry``: the gazetteer, or None;
     ``adjectives``: the states' adjectives for description targets, or None; ``cue_pieces``: find the stance
     cue words' pieces that ``--stance_cue_mask`` hides, else leave the column empty; ``unknown_by_article``:
-    the actors whose names the gazetteer leaves unmatched on each article's pages, see :func:`article_only_actors`)."""
+    the actors whose names the gazetteer leaves unmatched on each article's pages, see :func:`article_only_actors`;
+    ``headline_holder``: see :func:`models.triples.candidate_pairs`)."""
 
     def featurize(batch: dict[str, list]) -> dict[str, list]:
         out: dict[str, list] = {k: [] for k in FEATURES}
@@ -154,7 +158,7 @@ def make_feature_fn(
             out["stance_labels"].append([g[1] for g in gold])
             out["tag_labels"].append(tag_labels(doc, [g[2] for g in gold]))
             out["cue_pieces"].append(stance_cue_pieces(texts, doc) if cue_pieces else [])
-            for key, values in pair_examples(paragraphs, doc, adjectives).items():
+            for key, values in pair_examples(paragraphs, doc, adjectives, headline_holder).items():
                 out[key].append(values)
         return out
 
@@ -172,10 +176,11 @@ def featurize_dataset(
     num_proc: int | None = None,
     cue_pieces: bool = False,
     unknown_by_article: dict[str, frozenset[str]] | None = None,
+    headline_holder: bool = False,
 ) -> Dataset:
     """:func:`make_feature_fn` over ``dataset`` (``num_proc`` processes; the features do not depend on it)."""
     return dataset.map(
-        make_feature_fn(tokenizer, registry, max_tokens, stride, adjectives, cue_pieces, unknown_by_article),
+        make_feature_fn(tokenizer, registry, max_tokens, stride, adjectives, cue_pieces, unknown_by_article, headline_holder),
         batched=True,
         batch_size=32,
         remove_columns=dataset.column_names,

@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> dict:
         kind_transitions=page_transitions(train_documents, KINDS),
         kind_transition_weight=model_args.kind_transition_weight,
         stance_factorized=model_args.stance_factorized,
+        headline_holder=model_args.headline_holder,
         loss_weights={"kind": 1.0, "stance": model_args.stance_loss_weight, "tags": 1.0, "pairs": 1.0},
         use_gazetteer=model_args.use_gazetteer,
         max_tokens=model_args.max_tokens,
@@ -211,6 +212,7 @@ def main(argv: list[str] | None = None) -> dict:
         unknown_by_article=article_only_actors(train_documents)
         if gazetteer is not None and model_args.gazetteer_leave_article_out
         else None,
+        headline_holder=model_args.headline_holder,
     )
     pair_counts = Counter(label for labels in train_dataset["pair_labels"] for label in labels if label != IGNORE_INDEX)
     model.config.pair_class_weights = class_weights(pair_counts, range(len(PAIR_LABELS)))
@@ -231,7 +233,15 @@ def main(argv: list[str] | None = None) -> dict:
         if data_args.max_eval_documents:
             validation = validation.select(range(min(data_args.max_eval_documents, len(validation))))
         eval_dataset = featurize_dataset(
-            validation, base.tokenizer, gazetteer, model_args.max_tokens, model_args.stride, "featurize dev", adjectives, workers
+            validation,
+            base.tokenizer,
+            gazetteer,
+            model_args.max_tokens,
+            model_args.stride,
+            "featurize dev",
+            adjectives,
+            workers,
+            headline_holder=model_args.headline_holder,
         )
 
     trainer = NewsPageTrainer(
