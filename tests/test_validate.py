@@ -399,7 +399,8 @@ def test_spec_empty_and_missing_files_are_reported(tmp_path, registry, capsys):
 
 
 def test_the_repository_corpus_validates():
-    """data/ as committed: the registry, every article (stance-annotated or not) and every authored page."""
+    """data/ as committed: the registry, every article (stance-annotated or not, in the build or measured and
+    left out of it) and every authored page."""
     result = check_corpus(Path(__file__).resolve().parents[1] / "data")
     assert result.errors == []
     assert result.valid == result.records > 1500

@@ -1,6 +1,6 @@
 """Validate corpus and SPEC.md files; every error names file, line and field.
 
-    python -m training.validate                      # data/registry.json + data/articles/*.jsonl + data/pages/*.jsonl
+    python -m training.validate                      # data/registry.json + data/articles{,_measured}/*.jsonl + data/pages/*.jsonl
     python -m training.validate pages.jsonl ...      # SPEC.md JSONL documents (gold or pages)
 
 Every bad record is reported (one line each on stderr) and the others are still checked;
@@ -136,14 +136,15 @@ def load_registry(path: Path, result: CheckResult) -> ActorRegistry | None:
 
 
 def check_corpus(data_dir: Path) -> CheckResult:
-    """The registry, every article (data/articles) and every authored page (data/pages); ids unique across them.
+    """The registry, every article (data/articles and the measured ones outside the build, data/articles_measured)
+    and every authored page (data/pages); ids unique across them.
 
     When the registry does not load, its errors are reported and the records are checked for types only.
     """
     result = CheckResult()
     registry = load_registry(data_dir / "registry.json", result)
     seen: dict[str, str] = {}
-    for folder, parse in (("articles", parse_article), ("pages", parse_page)):
+    for folder, parse in (("articles", parse_article), ("articles_measured", parse_article), ("pages", parse_page)):
         for path in sorted((data_dir / folder).glob("*.jsonl")):
             result.add(check_authored(path, registry, parse, seen))
     return result
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         checked = ", ".join(map(str, args.files))
     else:
         result = check_corpus(args.data_dir)
-        checked = f"{args.data_dir}/registry.json, {args.data_dir}/articles/*.jsonl and {args.data_dir}/pages/*.jsonl"
+        checked = f"{args.data_dir}/registry.json, {args.data_dir}/articles/*.jsonl, {args.data_dir}/articles_measured/*.jsonl and {args.data_dir}/pages/*.jsonl"
     for error in result.errors:
         print(error, file=sys.stderr)
     print(f"{checked}: {result.summary()}")
