@@ -26,7 +26,15 @@ from .descriptions import state_adjectives
 from .features import EncodedDocument, candidate_spans
 from .kind_path import best_kind_path, check_transition_weight, transitions_valid
 from .modeling import NewsPageModel
-from .triples import MentionRef, PairCandidate, candidate_pairs, document_descriptions, own_side
+from .triples import (
+    MentionRef,
+    PairCandidate,
+    candidate_pairs,
+    document_descriptions,
+    headline_holder_mode,
+    own_side,
+    principal_paragraphs,
+)
 
 EncodeFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -52,13 +60,13 @@ class ModelStep:
         max_padding: float,
         pair_none_bias: float = 0.0,
         skip_own_side: bool = True,
-        headline_holder: bool = False,
+        headline_holder: str = "off",
     ) -> None:
         self.model, self.device, self.encode_fn, self.actor_decoder = model, device, encode_fn, actor_decoder
         self.body_kind_ids, self.pad_id = set(body_kind_ids), pad_id
         self.max_batch_tokens, self.max_padding, self.pair_none_bias = max_batch_tokens, max_padding, pair_none_bias
         self.skip_own_side, self.registry = skip_own_side, actor_decoder.linker.registry
-        self.headline_holder = headline_holder
+        self.headline_holder = headline_holder_mode(headline_holder)
         self.adjectives = state_adjectives(self.registry)
         self.config = model.config
         self.kind_transitions = getattr(self.config, "kind_transitions", None)
@@ -127,7 +135,9 @@ class ModelStep:
             descriptions = document_descriptions(texts[d], mentions, self.adjectives)
             candidates.extend(
                 (d, c)
-                for c in candidate_pairs(mentions, [len(t) for t in texts[d]], descriptions, self.headline_holder)
+                for c in candidate_pairs(
+                    mentions, [len(t) for t in texts[d]], descriptions, principal_paragraphs(self.headline_holder, texts[d], mentions)
+                )
                 if not (self.skip_own_side and own_side(self.registry, c.holder, c.target))
             )
         triples, reserve = self.score_pairs(layout, buckets, candidates, paragraph_repr)

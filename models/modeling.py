@@ -99,7 +99,7 @@ class NewsPageConfig(PretrainedConfig):
         pair_none_bias: float = 0.0,
         triples_follow_stance: bool = True,
         skip_own_side_pairs: bool = True,
-        headline_holder: bool = False,
+        headline_holder: str | bool = "off",
         kind_transitions: list[list[float]] | None = None,
         kind_transition_weight: float = 0.0,
         stance_factorized: bool = False,
@@ -139,8 +139,8 @@ class NewsPageConfig(PretrainedConfig):
         self.triples_follow_stance = triples_follow_stance
         # decoding: no triple between an actor and the state or movement it belongs to (models.triples.own_side)
         self.skip_own_side_pairs = skip_own_side_pairs
-        # triple candidates: the headline's first speaker is an implicit holder too (models.triples.candidate_pairs);
-        # set in training, since the pair head must have seen such candidates
+        # triple candidates: where the headline's first speaker is an implicit holder too ("off", "all", "titled":
+        # models.triples.principal_paragraphs); set in training, since the pair head must have seen such candidates
         self.headline_holder = headline_holder
         # decoding: kind-to-kind log transitions counted on the training pages and their weight in a
         # Viterbi search over each page's kinds (models.kind_path; None or 0: each paragraph's argmax)

@@ -112,7 +112,7 @@ class Predictor:
             max_padding,
             float(getattr(self.config, "pair_none_bias", 0.0)),
             bool(getattr(self.config, "skip_own_side_pairs", True)),
-            bool(getattr(self.config, "headline_holder", False)),
+            getattr(self.config, "headline_holder", "off"),
         )
         self._pool = WorkerPool(self.featurizer, self.decoder, cpu_workers) if cpu_workers > 0 else None
 

@@ -16,6 +16,10 @@ the previous body paragraph and of the first one (the headline) that the paragra
 not name. With gold mentions, they raise the share of gold triples that are candidates
 from 50% to 68% on the authored dev pages and from 68% to 79% on real-dev (the other
 targets are named later or not at all), at the price of twice as many candidates.
+Readouts report a principal by his title alone («وقال المتحدث باسم الرئاسة إن الرئيس رحب …»
+after a headline that names him), and the context speaker is then the spokesman: optionally
+(:func:`principal_paragraphs`, the checkpoint's ``headline_holder``) the headline's speaker is an
+implicit holder too, in every paragraph or only where a title stands alone.
 A state named only by its adjective («السفير الروسي», :mod:`models.descriptions`) is no
 mention, but SPEC.md lets it be a target: each holder is also paired with the states so
 described in its paragraph (*description targets*: on the authored test pages 8% of the
@@ -30,7 +34,7 @@ linked mentions at inference, so both see pairs made the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from .descriptions import described_states
@@ -111,17 +115,17 @@ def candidate_pairs(
     mentions: Sequence[Sequence[MentionRef] | None],
     lengths: Sequence[int],
     descriptions: Sequence[Sequence[MentionRef]] | None = None,
-    headline_holder: bool = False,
+    principal_paragraphs: Collection[int] = (),
 ) -> list[PairCandidate]:
     """Candidates of every body paragraph of one document.
 
     ``mentions[i]`` are the actors of paragraph ``i``, or None when it is not a body
     paragraph (boilerplate neither speaks nor carries a speaker over); ``descriptions[i]``
     the states paragraph ``i`` names by their adjective (:func:`description_refs`).
-    With ``headline_holder``, the *principal* (the first person or organisation of the first
-    body paragraph that names one) is an implicit holder too wherever the paragraph does not
-    name it and it is not the context speaker: official readouts report him unnamed
-    («وقال المتحدث باسم الرئاسة إن الرئيس رحب …» after a headline that names him).
+    In the ``principal_paragraphs`` (:func:`principal_paragraphs`), the *principal* (the first
+    person or organisation of the first body paragraph that names one) is an implicit holder too
+    where the paragraph does not name it and it is not the context speaker: official readouts
+    report him unnamed («وقال المتحدث باسم الرئاسة إن الرئيس رحب …» after a headline that names him).
     """
     candidates: list[PairCandidate] = []
     speaker: MentionRef | None = None
@@ -145,7 +149,7 @@ def candidate_pairs(
                 features = _features([speaker], entities[target], True, first, lengths[index])
                 candidates.append(PairCandidate(index, speaker.key, target, speaker, entities[target][0], True, features))
             holders[speaker.key] = [speaker]
-        if headline_holder and principal is not None and principal.key not in holders:
+        if index in principal_paragraphs and principal is not None and principal.key not in holders:
             for target in keys:
                 features = _features([principal], entities[target], True, first, lengths[index])
                 candidates.append(PairCandidate(index, principal.key, target, principal, entities[target][0], True, features))
@@ -177,6 +181,46 @@ def candidate_pairs(
             headline = entities
         previous = entities
     return candidates
+
+
+HEADLINE_HOLDER_MODES: tuple[str, ...] = ("off", "all", "titled")
+# a principal's title standing alone: «الرئيس», «جلالة الملك», «سمو الأمير», «ولي العهد», «الأمين العام»
+_PRINCIPAL_TITLE_RE = re.compile(r"(?<!\w)[وفبل]?(?:ال)?(?:رئيس|ملك|أمير|امير|سلطان|عاهل|مرشد)(?!\w)|ولي العهد|الأمين العام|سماحة القائد")
+
+
+_NAME_FOLLOWS_RE = re.compile(r"\s*(?:\S+[يى]\s+)?")
+
+
+def headline_holder_mode(value: object) -> str:
+    """The checkpoint's or the command line's ``headline_holder`` as one of :data:`HEADLINE_HOLDER_MODES`
+    (a boolean from an older checkpoint: True is "all")."""
+    if isinstance(value, bool) or value is None:
+        return "all" if value else "off"
+    if value not in HEADLINE_HOLDER_MODES:
+        raise ValueError(f"headline_holder is {value!r}; expected one of {', '.join(HEADLINE_HOLDER_MODES)}")
+    return str(value)
+
+
+def principal_paragraphs(mode: str, texts: Sequence[str], mentions: Sequence[Sequence[MentionRef] | None]) -> set[int]:
+    """The body paragraphs where the headline's speaker is a candidate holder (:func:`candidate_pairs`):
+    none ("off"), every one ("all"), or those that name a principal by his title alone, outside any
+    mention («إن الرئيس أكد …», not «الرئيس عبد الفتاح السيسي»: "titled")."""
+    mode = headline_holder_mode(mode)
+    if mode == "off":
+        return set()
+    body = [i for i, found in enumerate(mentions) if found is not None]
+    if mode == "all":
+        return set(body)
+    return {i for i in body if any(_title_alone(texts[i], t, mentions[i] or ()) for t in _PRINCIPAL_TITLE_RE.finditer(texts[i]))}
+
+
+def _title_alone(text: str, title: re.Match, mentions: Sequence[MentionRef]) -> bool:
+    """Whether a title found in ``text`` stands alone: inside no mention, and not followed by one, directly or
+    after one adjective («الرئيس عبد الفتاح السيسي», «الرئيس المصري عبد الفتاح السيسي» name him)."""
+    if any(m.start <= title.start() and title.end() <= m.end for m in mentions):
+        return False
+    following = [m.start for m in mentions if m.start >= title.end()]
+    return not following or not _NAME_FOLLOWS_RE.fullmatch(text[title.end() : min(following)])
 
 
 def description_refs(index: int, text: str, adjectives: dict[str, str], mentions: Sequence[MentionRef]) -> list[MentionRef]:

@@ -1,10 +1,11 @@
 """Candidate stance pairs, document-level linking, and the triple head on real forward passes."""
 
+import pytest
 import torch
 
 from models.actors import ActorDecoder, ActorPrediction, resolve_partial_names
 from models.linking import ActorLinker
-from models.triples import PAIR2ID, MentionRef, candidate_pairs, pair_label
+from models.triples import PAIR2ID, MentionRef, candidate_pairs, headline_holder_mode, pair_label, principal_paragraphs
 
 
 def _m(paragraph, start, end, type_, key):
@@ -37,28 +38,58 @@ def test_a_speaker_named_in_the_paragraph_gets_no_implicit_twin():
     assert not [c for c in candidate_pairs(mentions, [20, 30]) if c.implicit]
 
 
+def _refs(index, text, found):
+    """Mentions of ``text`` from (surface, type, key), searched in order."""
+    refs, cursor = [], 0
+    for surface, type_, key in found:
+        start = text.index(surface, cursor)
+        cursor = start + len(surface)
+        refs.append(_m(index, start, cursor, type_, key))
+    return refs
+
+
 def test_the_headline_speaker_holds_a_readout_that_names_only_the_spokesman():
-    # «الرئيس عبد الفتاح السيسي يستقبل وزير الخارجية الأردني» / «وقال المتحدث باسم الرئاسة أحمد فهمي إن الرئيس
-    # أكد دعم مصر للأردن» / «وأضاف فهمي أن الرئيس رحب بالتنسيق مع عمّان»: the president holds both, unnamed
-    mentions = [
-        [_m(0, 0, 21, "PERS", "ABDEL_FATTAH_EL_SISI"), _m(0, 40, 46, "LOC", "JOR")],
-        [_m(1, 30, 38, "PERS", "AHMED_FAHMY"), _m(1, 55, 58, "LOC", "EGY"), _m(1, 60, 66, "LOC", "JOR")],
-        [_m(2, 6, 10, "PERS", "AHMED_FAHMY"), _m(2, 40, 44, "LOC", "AMMAN")],
+    texts = [
+        "الرئيس عبد الفتاح السيسي يستقبل وزير الخارجية الأردني",
+        "وقال المتحدث باسم الرئاسة أحمد فهمي إن الرئيس عبد الفتاح السيسي أكد دعم مصر للأردن",
+        "وأضاف فهمي أن الرئيس رحب بالتنسيق الدائم مع عمّان",
+        "وذكر فهمي أن اللقاء حضره وزير الخارجية بدر عبد العاطي",
     ]
+    mentions = [
+        _refs(0, texts[0], [("عبد الفتاح السيسي", "PERS", "ABDEL_FATTAH_EL_SISI")]),
+        _refs(
+            1,
+            texts[1],
+            [("أحمد فهمي", "PERS", "AHMED_FAHMY"), ("عبد الفتاح السيسي", "PERS", "ABDEL_FATTAH_EL_SISI"), ("مصر", "LOC", "EGY")],
+        ),
+        _refs(2, texts[2], [("فهمي", "PERS", "AHMED_FAHMY"), ("عمّان", "LOC", "JOR")]),
+        _refs(3, texts[3], [("فهمي", "PERS", "AHMED_FAHMY"), ("بدر عبد العاطي", "PERS", "BADR_ABDELATTY")]),
+    ]
+    lengths = [len(t) for t in texts]
     gold = [{"holder": "ABDEL_FATTAH_EL_SISI", "target": "JOR", "polarity": "supportive"}]
-    without = candidate_pairs(mentions, [50, 70, 50])
-    # paragraph 1: the headline's president is the context speaker; paragraph 2: the spokesman is
-    assert ("ABDEL_FATTAH_EL_SISI", "JOR") in {(c.holder, c.target) for c in without if c.paragraph == 1}
-    assert not [c for c in without if c.paragraph == 2 and c.holder == "ABDEL_FATTAH_EL_SISI"]
-    pairs = candidate_pairs(mentions, [50, 70, 50], headline_holder=True)
+    # off: in paragraph 2 the context speaker is the spokesman, so the president is no holder there
+    assert principal_paragraphs("off", texts, mentions) == set()
+    assert not [c for c in candidate_pairs(mentions, lengths) if c.paragraph == 2 and c.holder == "ABDEL_FATTAH_EL_SISI"]
+    # titled: only paragraph 2 names a principal by his title alone («الرئيس» in 0 and 1 opens a named mention)
+    assert principal_paragraphs("titled", texts, mentions) == {2}
+    assert principal_paragraphs("all", texts, mentions) == {0, 1, 2, 3}
+    pairs = candidate_pairs(mentions, lengths, None, principal_paragraphs("titled", texts, mentions))
     readout = [c for c in pairs if c.paragraph == 2 and c.holder == "ABDEL_FATTAH_EL_SISI"]
     assert readout and all(c.implicit and c.holder_mention.paragraph == 0 for c in readout)
-    assert {c.target for c in readout} >= {"JOR"}  # the headline's Jordan, as a context target
     assert pair_label(next(c for c in readout if c.target == "JOR"), gold) == PAIR2ID["supportive"]
-    # where he is already a holder (named, or the context speaker) he gets no second implicit twin
-    holders_1 = [(c.holder, c.target) for c in pairs if c.paragraph == 1]
-    assert len(holders_1) == len(set(holders_1))
-    assert not [c for c in pairs if c.paragraph == 0 and c.implicit]
+    assert not [c for c in pairs if c.paragraph == 3 and c.holder == "ABDEL_FATTAH_EL_SISI"]
+    # all: every paragraph that does not already hold him, never twice where he is named
+    every = candidate_pairs(mentions, lengths, None, principal_paragraphs("all", texts, mentions))
+    assert {c.paragraph for c in every if c.holder == "ABDEL_FATTAH_EL_SISI" and c.implicit} == {2, 3}
+    keys = [(c.paragraph, c.holder, c.target) for c in every]
+    assert len(keys) == len(set(keys))
+
+
+def test_headline_holder_modes_read_old_checkpoints_and_refuse_unknown_values():
+    assert headline_holder_mode(True) == "all" and headline_holder_mode(False) == "off" and headline_holder_mode(None) == "off"
+    assert headline_holder_mode("titled") == "titled"
+    with pytest.raises(ValueError, match="headline_holder is 'some'"):
+        headline_holder_mode("some")
 
 
 def test_a_target_named_in_the_previous_paragraph_or_the_headline_is_a_context_target():

@@ -70,12 +70,13 @@ class ModelArguments:
             "see the README's levers table)."
         },
     )
-    headline_holder: bool = field(
-        default=False,
+    headline_holder: str = field(
+        default="off",
         metadata={
-            "help": "Triple candidates: the headline's first person or organisation is an implicit holder in every body "
-            "paragraph that does not name it, as official readouts report a principal unnamed («إن الرئيس رحب …»; "
-            "models.triples.candidate_pairs)."
+            "help": "Triple candidates: where the headline's first person or organisation is an implicit holder, as official "
+            "readouts report a principal unnamed («إن الرئيس رحب …»): off, all (every body paragraph that does not name it) or "
+            "titled (those that name a principal by his title alone; models.triples.principal_paragraphs).",
+            "choices": ["off", "all", "titled"],
         },
     )
     gazetteer_match_dropout: float = field(

@@ -20,7 +20,7 @@ from models.cues import stance_cue_spans
 from models.features import CHROME_CUE_SLICE, STANCE_CUE_SLICE, EncodedDocument, candidate_spans, encode_document, tag_labels
 from models.labels import BIO_TAGS, BODY_KINDS, IGNORE_INDEX, KIND2ID, STANCE2ID
 from models.registry import ActorRegistry
-from models.triples import NUM_PAIR_FEATURES, MentionRef, candidate_pairs, document_descriptions, pair_label
+from models.triples import NUM_PAIR_FEATURES, MentionRef, candidate_pairs, document_descriptions, pair_label, principal_paragraphs
 
 _INT_LIST = Sequence(Value("int64"))
 FEATURES = Features(
@@ -61,13 +61,14 @@ def _paragraph_gold(paragraph: dict) -> tuple[int, int, list | None]:
 
 
 def pair_examples(
-    paragraphs: list[dict], doc: EncodedDocument, adjectives: dict[str, str] | None = None, headline_holder: bool = False
+    paragraphs: list[dict], doc: EncodedDocument, adjectives: dict[str, str] | None = None, headline_holder: str = "off"
 ) -> dict[str, list]:
     """Candidate stance pairs of a page from its gold mentions, with their gold labels (see :mod:`models.triples`).
 
     Paragraphs whose stance is not annotated (fragments of split lines) give candidates
     and a context speaker, but no label. ``adjectives`` (:func:`models.descriptions.state_adjectives`)
-    adds the description targets; ``headline_holder`` the headline's speaker as an implicit holder.
+    adds the description targets; ``headline_holder`` where the headline's speaker is an implicit holder
+    (:func:`models.triples.principal_paragraphs`).
     """
     mentions: list[list[MentionRef] | None] = []
     for index, p in enumerate(paragraphs):
@@ -101,7 +102,9 @@ def pair_examples(
         return spans[key]
 
     descriptions = document_descriptions([p["text"] for p in paragraphs], mentions, adjectives)
-    for candidate in candidate_pairs(mentions, [len(p["text"]) for p in paragraphs], descriptions, headline_holder):
+    texts = [p["text"] for p in paragraphs]
+    principal = principal_paragraphs(headline_holder, texts, mentions)
+    for candidate in candidate_pairs(mentions, [len(t) for t in texts], descriptions, principal):
         found = candidate_spans(doc, candidate)
         if found is None:
             continue
@@ -134,7 +137,7 @@ def make_feature_fn(
     adjectives: dict[str, str] | None = None,
     cue_pieces: bool = False,
     unknown_by_article: dict[str, frozenset[str]] | None = None,
-    headline_holder: bool = False,
+    headline_holder: str = "off",
 ):
     """A batched ``map`` function turning documents into model features (``registry``: the gazetteer, or None;
     ``adjectives``: the states' adjectives for description targets, or None; ``cue_pieces``: find the stance
@@ -176,7 +179,7 @@ def featurize_dataset(
     num_proc: int | None = None,
     cue_pieces: bool = False,
     unknown_by_article: dict[str, frozenset[str]] | None = None,
-    headline_holder: bool = False,
+    headline_holder: str = "off",
 ) -> Dataset:
     """:func:`make_feature_fn` over ``dataset`` (``num_proc`` processes; the features do not depend on it)."""
     return dataset.map(
