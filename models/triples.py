@@ -115,14 +115,14 @@ def candidate_pairs(
     mentions: Sequence[Sequence[MentionRef] | None],
     lengths: Sequence[int],
     descriptions: Sequence[Sequence[MentionRef]] | None = None,
-    principal_paragraphs: Collection[int] = (),
+    principal_in: Collection[int] = (),
 ) -> list[PairCandidate]:
     """Candidates of every body paragraph of one document.
 
     ``mentions[i]`` are the actors of paragraph ``i``, or None when it is not a body
     paragraph (boilerplate neither speaks nor carries a speaker over); ``descriptions[i]``
     the states paragraph ``i`` names by their adjective (:func:`description_refs`).
-    In the ``principal_paragraphs`` (:func:`principal_paragraphs`), the *principal* (the first
+    In the paragraphs ``principal_in`` (:func:`principal_paragraphs`), the *principal* (the first
     person or organisation of the first body paragraph that names one) is an implicit holder too
     where the paragraph does not name it and it is not the context speaker: official readouts
     report him unnamed («وقال المتحدث باسم الرئاسة إن الرئيس رحب …» after a headline that names him).
@@ -149,7 +149,7 @@ def candidate_pairs(
                 features = _features([speaker], entities[target], True, first, lengths[index])
                 candidates.append(PairCandidate(index, speaker.key, target, speaker, entities[target][0], True, features))
             holders[speaker.key] = [speaker]
-        if index in principal_paragraphs and principal is not None and principal.key not in holders:
+        if index in principal_in and principal is not None and principal.key not in holders:
             for target in keys:
                 features = _features([principal], entities[target], True, first, lengths[index])
                 candidates.append(PairCandidate(index, principal.key, target, principal, entities[target][0], True, features))
@@ -186,8 +186,7 @@ def candidate_pairs(
 HEADLINE_HOLDER_MODES: tuple[str, ...] = ("off", "all", "titled")
 # a principal's title standing alone: «الرئيس», «جلالة الملك», «سمو الأمير», «ولي العهد», «الأمين العام»
 _PRINCIPAL_TITLE_RE = re.compile(r"(?<!\w)[وفبل]?(?:ال)?(?:رئيس|ملك|أمير|امير|سلطان|عاهل|مرشد)(?!\w)|ولي العهد|الأمين العام|سماحة القائد")
-
-
+# what may stand between a title and the name it introduces: nothing, or one adjective («الرئيس المصري …»)
 _NAME_FOLLOWS_RE = re.compile(r"\s*(?:\S+[يى]\s+)?")
 
 

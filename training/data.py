@@ -101,10 +101,10 @@ def pair_examples(
             out["span_pieces"].append(found[1])
         return spans[key]
 
-    descriptions = document_descriptions([p["text"] for p in paragraphs], mentions, adjectives)
     texts = [p["text"] for p in paragraphs]
-    principal = principal_paragraphs(headline_holder, texts, mentions)
-    for candidate in candidate_pairs(mentions, [len(t) for t in texts], descriptions, principal):
+    descriptions = document_descriptions(texts, mentions, adjectives)
+    principal_in = principal_paragraphs(headline_holder, texts, mentions)
+    for candidate in candidate_pairs(mentions, [len(t) for t in texts], descriptions, principal_in):
         found = candidate_spans(doc, candidate)
         if found is None:
             continue
@@ -143,7 +143,7 @@ def make_feature_fn(
     ``adjectives``: the states' adjectives for description targets, or None; ``cue_pieces``: find the stance
     cue words' pieces that ``--stance_cue_mask`` hides, else leave the column empty; ``unknown_by_article``:
     the actors whose names the gazetteer leaves unmatched on each article's pages, see :func:`article_only_actors`;
-    ``headline_holder``: see :func:`models.triples.candidate_pairs`)."""
+    ``headline_holder``: see :func:`models.triples.principal_paragraphs`)."""
 
     def featurize(batch: dict[str, list]) -> dict[str, list]:
         out: dict[str, list] = {k: [] for k in FEATURES}
